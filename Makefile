@@ -1,0 +1,106 @@
+# krill: build, install, check, bench, demo.
+#
+#   make            build ./krill (and the ./krill-oci link)
+#   make demo       install missing packages (root), build, run the tiny image
+#   make check      install missing packages (root), build, run every test
+#   make bench      startup / throughput / join benchmarks -> test/bench/results.md
+#   make fuzz       run each libFuzzer harness for FUZZ_SECONDS
+#   make install PREFIX=/usr/local
+
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+VERSION    := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+FUZZ_SECONDS ?= 30
+
+PKGS       := squashfuse_ll fuse3 libseccomp inih jansson
+CC         ?= cc
+WARN       := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
+BASE_CFLAGS = -std=gnu11 -D_GNU_SOURCE -DFUSE_USE_VERSION=35 -DKRILL_VERSION='"$(VERSION)"' \
+              $(WARN) -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CFLAGS     ?= -O2 -g
+LIBS        = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS  = $(BASE_CFLAGS) $(CFLAGS)
+
+LIB_SRC    := $(sort $(wildcard lib/*.c))
+LIB_OBJ    := $(LIB_SRC:lib/%.c=build/lib/%.o)
+UNIT_SRC   := $(sort $(wildcard test/unit/test_*.c))
+UNIT_BIN   := $(UNIT_SRC:test/unit/%.c=build/test/%)
+ASAN_OBJ   := $(LIB_SRC:lib/%.c=build/asan/lib/%.o)
+ASAN_BIN   := $(UNIT_SRC:test/unit/%.c=build/asan/%)
+ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_SRC   := $(sort $(wildcard test/fuzz/fuzz_*.c))
+FUZZ_BIN   := $(FUZZ_SRC:test/fuzz/%.c=build/fuzz/%)
+FUZZ_CC    ?= clang
+MANPAGES   := $(wildcard doc/*.[1-8])
+
+.PHONY: all deps images demo check unit asan fuzz-replay fuzz bench install clean
+
+all: krill krill-oci
+
+build/lib/%.o: lib/%.c $(wildcard lib/*.h) | build/lib
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+build/libkrill.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+krill: bin/krill.c build/libkrill.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< build/libkrill.a $(LIBS)
+
+krill-oci: krill
+	ln -sf krill $@
+
+build/lib build/test build/asan/lib build/fuzz:
+	mkdir -p $@
+
+# Unit tests: one cmocka program per test/unit/test_*.c, linked against libkrill.
+build/test/%: test/unit/%.c build/libkrill.a | build/test
+	$(CC) $(ALL_CFLAGS) -o $@ $< build/libkrill.a $(LIBS) -lcmocka
+
+build/asan/lib/%.o: lib/%.c $(wildcard lib/*.h) | build/asan/lib
+	$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -c -o $@ $<
+
+build/asan/libkrill.a: $(ASAN_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+build/asan/%: test/unit/%.c build/asan/libkrill.a
+	$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -o $@ $< build/asan/libkrill.a $(LIBS) -lcmocka
+
+# libFuzzer harnesses, built with clang against the library sources.
+build/fuzz/%: test/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h) | build/fuzz
+	$(FUZZ_CC) $(BASE_CFLAGS) -Wno-unknown-warning-option -O1 -g -fsanitize=fuzzer,address,undefined \
+	    -o $@ $< $(LIB_SRC) $(LIBS)
+
+deps:
+	@test/harness/deps.sh
+
+images: krill
+	@images/build.sh tiny
+
+demo: deps all images
+	@test/harness/demo.sh
+
+unit: $(UNIT_BIN)
+asan: $(ASAN_BIN)
+fuzz-build: $(FUZZ_BIN)
+
+check: deps
+	@$(MAKE) --no-print-directory all unit asan fuzz-build images
+	@test/run-tests
+
+fuzz: $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do n=$${f##*/}; mkdir -p test/fuzz/corpus/$$n; \
+	    echo "== $$n ($(FUZZ_SECONDS)s)"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 test/fuzz/corpus/$$n || exit 1; done
+
+bench: deps all
+	@test/bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -m 0755 krill $(DESTDIR)$(BINDIR)/krill
+	ln -sf krill $(DESTDIR)$(BINDIR)/krill-oci
+	for m in $(MANPAGES); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/; done
+
+clean:
+	rm -rf build krill krill-oci
