@@ -14,6 +14,7 @@
 #define KRILL_ERR_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 struct kerr {
 	int errnum;     /* errno of the cause, or 0 when msg says it all */
