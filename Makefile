@@ -17,7 +17,7 @@ PKGS       := squashfuse_ll fuse3 libseccomp inih jansson
 CC         ?= cc
 WARN       := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
 BASE_CFLAGS = -std=gnu11 -D_GNU_SOURCE -DFUSE_USE_VERSION=35 -DKRILL_VERSION='"$(VERSION)"' \
-              $(WARN) -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+              $(WARN) -iquote lib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CFLAGS     ?= -O2 -g
 LIBS        = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS  = $(BASE_CFLAGS) $(CFLAGS)
@@ -39,7 +39,8 @@ MANPAGES   := $(wildcard doc/*.[1-8])
 all: krill krill-oci
 
 build/lib/%.o: lib/%.c $(wildcard lib/*.h) | build/lib
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 build/libkrill.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
@@ -58,7 +59,8 @@ build/test/%: test/unit/%.c build/libkrill.a | build/test
 	$(CC) $(ALL_CFLAGS) -o $@ $< build/libkrill.a $(LIBS) -lcmocka
 
 build/asan/lib/%.o: lib/%.c $(wildcard lib/*.h) | build/asan/lib
-	$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -c -o $@ $<
+	@echo "  CC asan $<"
+	@$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -c -o $@ $<
 
 build/asan/libkrill.a: $(ASAN_OBJ)
 	rm -f $@ && ar rcs $@ $^

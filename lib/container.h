@@ -20,6 +20,7 @@ struct bind {
 	char *dst;     /* path inside the image, absolute, normalized */
 	bool ro;
 	bool optional; /* skip silently when src or dst is missing (defaults, `?` in config) */
+	bool site;     /* from the config: mounted with the default binds, before /tmp */
 };
 
 /* --set-env / --set-env0 / --unset-env, kept in command-line order. */

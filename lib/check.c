@@ -1,0 +1,265 @@
+/* check.c: `krill check [--json]`.  Each probe runs the real operation
+ * (in a throwaway child, for anything that needs a namespace), because
+ * sysctls and config files don't tell the whole story (AppArmor, LSMs,
+ * container runtimes around us). */
+#include "check.h"
+#include "cgroup.h"
+#include "err.h"
+#include "log.h"
+#include "userns.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <pwd.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+#include <linux/seccomp.h>
+
+struct probe {
+	const char *name;
+	bool ok;
+	bool required; /* `krill run` can't work without it */
+	char detail[600];
+	char hint[512];
+};
+
+/* Run fn in a child that first enters a user+mount namespace (as root in
+ * it); its exit status is the errno of the failure, 0 for success. */
+static int in_userns_child(int (*fn)(void))
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return errno;
+	if (pid == 0) {
+		struct kerr e;
+		if (geteuid() != 0 && userns_unshare(0, 0, CLONE_NEWNS, &e) < 0)
+			_exit(e.errnum ? e.errnum : EPERM);
+		if (geteuid() == 0 && unshare(CLONE_NEWNS) < 0)
+			_exit(errno);
+		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+			_exit(errno);
+		_exit(fn());
+	}
+	int st;
+	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st))
+		return EIO;
+	return WEXITSTATUS(st);
+}
+
+static int try_nothing(void) { return 0; }
+
+static int try_tmpfs_xattr(void)
+{
+	if (mount("krill", "/tmp", "tmpfs", 0, "size=64k") < 0)
+		return errno;
+	if (setxattr("/tmp", "user.krill", "1", 1, 0) < 0)
+		return errno;
+	return 0;
+}
+
+static int try_overlay(void)
+{
+	if (mount("krill", "/tmp", "tmpfs", 0, "size=64k") < 0)
+		return errno;
+	if (mkdir("/tmp/l", 0755) || mkdir("/tmp/u", 0755) || mkdir("/tmp/w", 0755) ||
+	    mkdir("/tmp/m", 0755))
+		return errno;
+	const char *o = "lowerdir=/tmp/l,upperdir=/tmp/u,workdir=/tmp/w,userxattr";
+	if (mount("overlay", "/tmp/m", "overlay", 0, o) < 0)
+		return errno;
+	return 0;
+}
+
+static void probe_userns(struct probe *p)
+{
+	p->name = "user namespaces";
+	p->required = true;
+	int err = in_userns_child(try_nothing);
+	p->ok = err == 0;
+	if (p->ok) {
+		snprintf(p->detail, sizeof p->detail, "unprivileged user namespaces work");
+		return;
+	}
+	char why[256], hint[512];
+	userns_diagnose(why, sizeof why, hint, sizeof hint);
+	snprintf(p->detail, sizeof p->detail, "can't create one: %s%s%s", strerror(err),
+	         why[0] ? ": " : "", why);
+	snprintf(p->hint, sizeof p->hint, "%s", hint[0] ? hint :
+	         "ask the admin to enable unprivileged user namespaces");
+}
+
+static void probe_fuse(struct probe *p)
+{
+	p->name = "/dev/fuse";
+	int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	p->ok = fd >= 0;
+	if (fd >= 0) {
+		close(fd);
+		snprintf(p->detail, sizeof p->detail, "readable and writable: SquashFS images work");
+		return;
+	}
+	snprintf(p->detail, sizeof p->detail, "can't open: %s (SquashFS images need it)",
+	         strerror(errno));
+	snprintf(p->hint, sizeof p->hint, errno == ENOENT
+	         ? "ask the admin to load the fuse module (modprobe fuse)"
+	         : "ask the admin to make /dev/fuse mode 0666, as Debian's udev rules do");
+}
+
+static void probe_ns_feature(struct probe *p, const char *name, int (*fn)(void),
+                             const char *okmsg, const char *hint)
+{
+	p->name = name;
+	int err = in_userns_child(fn);
+	p->ok = err == 0;
+	if (p->ok)
+		snprintf(p->detail, sizeof p->detail, "%s", okmsg);
+	else {
+		snprintf(p->detail, sizeof p->detail, "not available: %s", strerror(err));
+		snprintf(p->hint, sizeof p->hint, "%s", hint);
+	}
+}
+
+static void probe_seccomp(struct probe *p)
+{
+	p->name = "seccomp";
+	p->ok = prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 &&
+	        access("/proc/sys/kernel/seccomp/actions_avail", R_OK) == 0;
+	snprintf(p->detail, sizeof p->detail, p->ok ? "filters available (--seccomp works)"
+	                                            : "not available in this kernel");
+	if (!p->ok)
+		snprintf(p->hint, sizeof p->hint, "a kernel with CONFIG_SECCOMP_FILTER is needed");
+}
+
+static void probe_cgroup(struct probe *p)
+{
+	p->name = "cgroups";
+	struct kerr e;
+	char desc[256] = "", hint[512] = "";
+	p->ok = cgroup_describe(desc, sizeof desc, hint, sizeof hint, &e) == 0;
+	snprintf(p->detail, sizeof p->detail, "%s", desc);
+	snprintf(p->hint, sizeof p->hint, "%s", hint);
+}
+
+static void probe_newuidmap(struct probe *p)
+{
+	p->name = "newuidmap";
+	p->ok = access("/usr/bin/newuidmap", X_OK) == 0;
+	struct passwd *pw = getpwuid(getuid());
+	bool subuid = false;
+	FILE *f = fopen("/etc/subuid", "re");
+	if (f && pw) {
+		char line[256];
+		size_t n = strlen(pw->pw_name);
+		while (fgets(line, sizeof line, f))
+			if (strncmp(line, pw->pw_name, n) == 0 && line[n] == ':')
+				subuid = true;
+	}
+	if (f)
+		fclose(f);
+	snprintf(p->detail, sizeof p->detail, "%s; %s in /etc/subuid (not needed: krill uses a "
+	         "single-ID map)", p->ok ? "installed" : "not installed",
+	         subuid ? "an entry" : "no entry");
+	p->ok = true; /* informational */
+}
+
+static void probe_kernel(struct probe *p)
+{
+	p->name = "kernel";
+	struct utsname u;
+	uname(&u);
+	int major = 0, minor = 0;
+	sscanf(u.release, "%d.%d", &major, &minor);
+	p->ok = major > 4 || (major == 4 && minor >= 18);
+	snprintf(p->detail, sizeof p->detail, "%s %s", u.sysname, u.release);
+	if (!p->ok)
+		snprintf(p->hint, sizeof p->hint, "FUSE in user namespaces needs Linux 4.18 or newer");
+}
+
+static size_t run_probes(struct probe *p)
+{
+	size_t n = 0;
+	probe_userns(&p[n++]);
+	probe_fuse(&p[n++]);
+	probe_ns_feature(&p[n++], "overlayfs", try_overlay,
+	                 "unprivileged overlayfs works (-W)",
+	                 "-W needs Linux 5.11+ for overlayfs in a user namespace");
+	probe_ns_feature(&p[n++], "tmpfs xattrs", try_tmpfs_xattr,
+	                 "tmpfs takes user xattrs (full -W overlay semantics)",
+	                 "Linux 6.6+ gives tmpfs user xattrs; older kernels limit -W renames");
+	probe_seccomp(&p[n++]);
+	probe_cgroup(&p[n++]);
+	probe_newuidmap(&p[n++]);
+	probe_kernel(&p[n++]);
+	return n;
+}
+
+bool check_feature_works(const char *feat)
+{
+	struct probe p = {0};
+	if (strcmp(feat, "squashfuse") == 0) {
+		if (geteuid() == 0)
+			return true;
+		probe_fuse(&p);
+	} else if (strcmp(feat, "seccomp") == 0) {
+		probe_seccomp(&p);
+	} else if (strcmp(feat, "overlayfs") == 0) {
+		probe_ns_feature(&p, "overlayfs", try_overlay, "", "");
+	} else if (strcmp(feat, "cgroup") == 0) {
+		probe_cgroup(&p);
+	} else {
+		probe_userns(&p);
+	}
+	return p.ok;
+}
+
+int check_main(int argc, char **argv)
+{
+	bool json = argc > 1 && strcmp(argv[1], "--json") == 0;
+	if (argc > 2 || (argc == 2 && !json)) {
+		fprintf(stderr, "krill: error: %s: unknown argument\nkrill: hint: usage: krill check "
+		        "[--json]\n", argv[argc - 1]);
+		return 125;
+	}
+	struct probe p[16] = {{0}};
+	size_t n = run_probes(p);
+	bool works = true;
+	for (size_t i = 0; i < n; i++)
+		if (p[i].required && !p[i].ok && geteuid() != 0)
+			works = false;
+	if (json) {
+		json_t *o = json_object(), *arr = json_array();
+		for (size_t i = 0; i < n; i++) {
+			json_t *x = json_pack("{s:s, s:b, s:s}", "name", p[i].name, "ok", p[i].ok,
+			                      "detail", p[i].detail);
+			if (p[i].hint[0])
+				json_object_set_new(x, "hint", json_string(p[i].hint));
+			json_array_append_new(arr, x);
+		}
+		json_object_set_new(o, "checks", arr);
+		json_object_set_new(o, "run_works", json_boolean(works));
+		char *s = json_dumps(o, JSON_INDENT(2));
+		puts(s);
+		free(s);
+		json_decref(o);
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			printf("%-4s %-16s %s\n", p[i].ok ? "ok" : "FAIL", p[i].name, p[i].detail);
+			if (p[i].hint[0])
+				printf("     %-16s hint: %s\n", "", p[i].hint);
+		}
+		printf("%s\n", works ? "krill run works for this user"
+		                     : "krill run can't work for this user: see the hints above");
+	}
+	return works ? 0 : 1;
+}

@@ -1,0 +1,45 @@
+/* launch.c: the container's last steps (see launch.h). */
+#include "launch.h"
+#include "log.h"
+#include "security.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int launch_status(int wstatus)
+{
+	if (WIFEXITED(wstatus))
+		return WEXITSTATUS(wstatus);
+	if (WIFSIGNALED(wstatus))
+		return 128 + WTERMSIG(wstatus);
+	return EXIT_KRILL;
+}
+
+int launch_exec(const struct container *c, char *const *argv, char **envp, bool privileged,
+                struct kerr *e)
+{
+	const char *cwd = c->cwd ? c->cwd : "/";
+	if (chdir(cwd) < 0) {
+		kerr_set(e, errno, "--cd=%s: can't enter directory in the container", cwd);
+		return EXIT_KRILL;
+	}
+	/* Set before exec in every mode: nothing the container runs can gain
+	 * privileges through setuid binaries or file capabilities. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		kerr_set(e, errno, "can't set no_new_privs");
+		return EXIT_KRILL;
+	}
+	if (security_apply(c, privileged, e) < 0)
+		return EXIT_KRILL;
+	klog(KLOG_VERBOSE, "executing %s", argv[0]);
+	/* execvp searches the PATH of the current environment, so switch to
+	 * the container's environment first. */
+	environ = envp;
+	execvp(argv[0], argv);
+	int err = errno;
+	kerr_set(e, err, "can't execute %s", argv[0]);
+	return err == ENOENT || err == ENOTDIR ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC;
+}

@@ -1,0 +1,25 @@
+/* path.h: resolving paths inside the image root without escaping it. */
+#ifndef KRILL_PATH_H
+#define KRILL_PATH_H
+
+#include "err.h"
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* Open `path` (absolute or relative, taken relative to root_fd) beneath
+ * root_fd.  Symlinks are followed only while they stay inside the root: an
+ * absolute symlink or a `..` that would climb out fails with EXDEV, and
+ * magic links (/proc/PID/fd/...) are never followed.  flags are open(2)
+ * flags; O_CLOEXEC is always added.  Returns the fd, or -1 with errno set
+ * (no kerr: callers phrase the message, since only they know the role of
+ * the path). */
+int open_beneath(int root_fd, const char *path, int flags);
+
+/* Create the missing components of `path` beneath root_fd: directories,
+ * and, when last_is_file, a regular file as the last component.  Existing
+ * components are resolved with open_beneath's rules.  Returns an O_PATH fd
+ * of the final component, or -1 with errno set. */
+int mkpath_beneath(int root_fd, const char *path, bool last_is_file, mode_t mode);
+
+#endif
