@@ -120,7 +120,7 @@ static void expand_value(struct buf *out, const char *val, size_t len, const str
 /* Describe a byte for an error message. */
 static const char *byte_str(char ch, char *s, size_t n)
 {
-	if (ch > ' ' && ch < 0x7f && ch != '\'')
+	if (ch >= ' ' && ch < 0x7f && ch != '\'')
 		snprintf(s, n, "'%c'", ch);
 	else
 		snprintf(s, n, "0x%02x", (unsigned char)ch);
@@ -156,10 +156,11 @@ static int parse_one(const char *s, size_t n, bool allow_skip, bool strip_cr, bo
 		         byte_str(*s, bs, sizeof bs));
 		return -1;
 	}
-	/* Beyond the POSIX [A-Za-z0-9_], accept any printable ASCII: `env -0`
-	 * output on Lmod clusters holds names such as BASH_FUNC_module%%. */
+	/* Beyond the POSIX [A-Za-z0-9_], accept printable ASCII other than
+	 * quoting characters: `env -0` output on Lmod clusters holds names such
+	 * as BASH_FUNC_module%%. */
 	for (const char *p = s + 1; p < eq; p++) {
-		if (*p <= ' ' || *p >= 0x7f) {
+		if (*p <= ' ' || *p >= 0x7f || strchr("'\"$`\\", *p)) {
 			snprintf(why, whylen, "invalid character %s in variable name",
 			         byte_str(*p, bs, sizeof bs));
 			return -1;
