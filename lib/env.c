@@ -130,7 +130,7 @@ static const char *byte_str(char ch, char *s, size_t n)
 /* Parse one record into sc->new.  Returns 1 if it is blank or a comment
  * (when allow_skip), 0 with an assignment pushed, or -1 with why filled. */
 static int parse_one(const char *s, size_t n, bool allow_skip, bool strip_cr, bool expand,
-                     struct scope *sc, struct strv *got, char *why, size_t whylen)
+		     struct scope *sc, struct strv *got, char *why, size_t whylen)
 {
 	char bs[8];
 	const char *end = s + n;
@@ -153,7 +153,7 @@ static int parse_one(const char *s, size_t n, bool allow_skip, bool strip_cr, bo
 	}
 	if (!is_name_start(*s)) {
 		snprintf(why, whylen, "variable name can't start with %s",
-		         byte_str(*s, bs, sizeof bs));
+			 byte_str(*s, bs, sizeof bs));
 		return -1;
 	}
 	/* Beyond the POSIX [A-Za-z0-9_], accept printable ASCII other than
@@ -162,7 +162,7 @@ static int parse_one(const char *s, size_t n, bool allow_skip, bool strip_cr, bo
 	for (const char *p = s + 1; p < eq; p++) {
 		if (*p <= ' ' || *p >= 0x7f || strchr("'\"$`\\", *p)) {
 			snprintf(why, whylen, "invalid character %s in variable name",
-			         byte_str(*p, bs, sizeof bs));
+				 byte_str(*p, bs, sizeof bs));
 			return -1;
 		}
 	}
@@ -193,8 +193,8 @@ static void strv_move(struct strv *to, struct strv *from)
 	*from = (struct strv){0};
 }
 
-int env_parse(const char *buf, size_t len, char delim, const char *filename,
-              char *const *cur_env, bool expand, struct strv *out, struct kerr *e)
+int env_parse(const char *buf, size_t len, char delim, const char *filename, char *const *cur_env,
+	      bool expand, struct strv *out, struct kerr *e)
 {
 	struct strv got = {0};
 	struct scope sc = {&got, out, cur_env};
@@ -210,7 +210,7 @@ int env_parse(const char *buf, size_t len, char delim, const char *filename,
 			r = -1;
 		} else {
 			r = parse_one(p, q - p, true, delim == '\n', expand, &sc, &got, why,
-			              sizeof why);
+				      sizeof why);
 		}
 		if (r < 0) {
 			strv_free(&got);
@@ -222,8 +222,8 @@ int env_parse(const char *buf, size_t len, char delim, const char *filename,
 	return 0;
 }
 
-int env_parse_assignment(const char *arg, char *const *cur_env, bool expand,
-                         struct strv *out, struct kerr *e)
+int env_parse_assignment(const char *arg, char *const *cur_env, bool expand, struct strv *out,
+			 struct kerr *e)
 {
 	char why[128];
 	struct strv got = {0};
@@ -241,8 +241,8 @@ int env_parse_assignment(const char *arg, char *const *cur_env, bool expand,
 static int image_open(int root_fd, const char *path, int flags)
 {
 	struct open_how how = {
-		.flags = flags | O_CLOEXEC,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	    .flags = flags | O_CLOEXEC,
+	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
 	int fd = syscall(SYS_openat2, root_fd, path, &how, sizeof how);
 	if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
@@ -363,7 +363,7 @@ static bool clean_keeps(const struct container *c, const char *entry)
 }
 
 static int apply_buf(struct strv *env, const char *buf, size_t len, char delim,
-                     const char *filename, bool expand, struct kerr *e)
+		     const char *filename, bool expand, struct kerr *e)
 {
 	struct strv got = {0};
 	if (env_parse(buf, len, delim, filename, env->v, expand, &got, e) < 0)
@@ -376,11 +376,11 @@ static int apply_buf(struct strv *env, const char *buf, size_t len, char delim,
 
 /* The image's environment file: /.krill/environment, or Charliecloud's
  * /ch/environment when the image has no /.krill. */
-static int apply_image_file(const struct container *c, int root_fd, char delim,
-                            struct strv *env, struct kerr *e)
+static int apply_image_file(const struct container *c, int root_fd, char delim, struct strv *env,
+			    struct kerr *e)
 {
-	const char *path = image_has_dir(root_fd, ".krill") ? ".krill/environment"
-	                                                     : "ch/environment";
+	const char *path =
+	    image_has_dir(root_fd, ".krill") ? ".krill/environment" : "ch/environment";
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
 	int r = image_read(root_fd, path, &buf, &len, e);
@@ -401,7 +401,7 @@ static int apply_image_file(const struct container *c, int root_fd, char delim,
 }
 
 static int apply_host_file(const struct container *c, const char *path, char delim,
-                           struct strv *env, struct kerr *e)
+			   struct strv *env, struct kerr *e)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
@@ -411,8 +411,8 @@ static int apply_host_file(const struct container *c, const char *path, char del
 	return apply_buf(env, buf, len, delim, path, !c->env_no_expand, e);
 }
 
-static int set_home(const struct container *c, int root_fd, char *const *host_env,
-                    struct strv *env, struct kerr *e)
+static int set_home(const struct container *c, int root_fd, char *const *host_env, struct strv *env,
+		    struct kerr *e)
 {
 	if (!c->home) {
 		env_set(env, "HOME", image_has_dir(root_fd, "root") ? "/root" : "/");
@@ -423,7 +423,7 @@ static int set_home(const struct container *c, int root_fd, char *const *host_en
 		struct passwd *pw = getpwuid(getuid());
 		if (!pw) {
 			kerr_set(e, 0, "--home: can't find the user name of uid %u",
-			         (unsigned)getuid());
+				 (unsigned)getuid());
 			return kerr_hint(e, "set $USER");
 		}
 		user = pw->pw_name;
@@ -457,8 +457,8 @@ static void fix_path(struct strv *env)
 	env_put(env, xasprintf("PATH=%s:/bin", path));
 }
 
-int env_build(const struct container *c, int image_root_fd, char *const *host_env,
-              struct strv *out, struct kerr *e)
+int env_build(const struct container *c, int image_root_fd, char *const *host_env, struct strv *out,
+	      struct kerr *e)
 {
 	struct strv env = {0};
 	for (size_t i = 0; host_env && host_env[i]; i++) {

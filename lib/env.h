@@ -19,13 +19,13 @@
  * (the last one wins), then in cur_env (NULL-terminated, may be NULL).
  * filename only names the file in errors: "FILE:LINE: WHY".  On error out
  * is left as it was. */
-int env_parse(const char *buf, size_t len, char delim, const char *filename,
-              char *const *cur_env, bool expand, struct strv *out, struct kerr *e);
+int env_parse(const char *buf, size_t len, char delim, const char *filename, char *const *cur_env,
+	      bool expand, struct strv *out, struct kerr *e);
 
 /* Parse one --set-env=NAME=VALUE argument the same way (no comments or
  * blank lines); errors read "--set-env=ARG: WHY". */
-int env_parse_assignment(const char *arg, char *const *cur_env, bool expand,
-                         struct strv *out, struct kerr *e);
+int env_parse_assignment(const char *arg, char *const *cur_env, bool expand, struct strv *out,
+			 struct kerr *e);
 
 /* The value of name in env (NULL-terminated "NAME=VALUE" strings, may be
  * NULL), the first match as getenv(3) would; NULL if absent. */
@@ -35,7 +35,7 @@ const char *env_get(char *const *env, const char *name);
  * doc/env.md.  image_root_fd is an fd of the image's root directory; image
  * files are resolved beneath it.  out must be empty; it is filled only on
  * success. */
-int env_build(const struct container *c, int image_root_fd, char *const *host_env,
-              struct strv *out, struct kerr *e);
+int env_build(const struct container *c, int image_root_fd, char *const *host_env, struct strv *out,
+	      struct kerr *e);
 
 #endif

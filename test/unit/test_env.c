@@ -11,9 +11,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Entries joined with '|' (test data never holds a '|'). */
@@ -53,74 +55,74 @@ struct parse_case {
 };
 
 static const struct parse_case parse_cases[] = {
-	/* plain values */
-	{B("FOO=bar"), '\n', false, "FOO=bar", NULL},
-	{B("FOO=bar=baz\n"), '\n', false, "FOO=bar=baz", NULL},
-	{B("FOO="), '\n', false, "FOO=", NULL},
-	{B("FOO= bar"), '\n', false, "FOO= bar", NULL},
-	{B("FOO=bar # baz"), '\n', false, "FOO=bar # baz", NULL},
-	{B("FOO=bar\\tbaz"), '\n', false, "FOO=bar\\tbaz", NULL},
-	{B("A=1\nB=2\nA=3"), '\n', false, "A=1|B=2|A=3", NULL},
-	{B("BASH_FUNC_m%%=() { :; }"), '\n', false, "BASH_FUNC_m%%=() { :; }", NULL},
-	{B("_a.b-c=1"), '\n', false, "_a.b-c=1", NULL},
-	/* quotes: one matching pair around the whole value */
-	{B("F='-march=foo -mtune=bar'"), '\n', false, "F=-march=foo -mtune=bar", NULL},
-	{B("F=\"bar\""), '\n', false, "F=bar", NULL},
-	{B("F=''"), '\n', false, "F=", NULL},
-	{B("F=''''"), '\n', false, "F=''", NULL},
-	{B("F='bar\""), '\n', false, "F='bar\"", NULL},
-	{B("F='"), '\n', false, "F='", NULL},
-	{B("F=\""), '\n', false, "F=\"", NULL},
-	{B("F=a'b'"), '\n', false, "F=a'b'", NULL},
-	{B("F= 'x'"), '\n', false, "F= 'x'", NULL},
-	/* expansion of whole `:` items */
-	{B("F=$BAR"), '\n', false, "F=bar", NULL},
-	{B("F=$BAR:baz"), '\n', false, "F=bar:baz", NULL},
-	{B("F=/opt/bin:$P"), '\n', false, "F=/opt/bin:/usr/bin:/bin", NULL},
-	{B("F=$UNSET"), '\n', false, "F=", NULL},
-	{B("F=$EMPTY"), '\n', false, "F=", NULL},
-	{B("F=baz:$UNSET:qux"), '\n', false, "F=baz:qux", NULL},
-	{B("F=$UNSET:qux"), '\n', false, "F=qux", NULL},
-	{B("F=qux:$EMPTY"), '\n', false, "F=qux", NULL},
-	{B("F=$UNSET:"), '\n', false, "F=", NULL},
-	{B("F=:bar:baz::"), '\n', false, "F=:bar:baz::", NULL},
-	{B("F=x$BAR"), '\n', false, "F=x$BAR", NULL},
-	{B("F=$BAR/x"), '\n', false, "F=$BAR/x", NULL},
-	{B("F=${BAR}"), '\n', false, "F=${BAR}", NULL},
-	{B("F=$BAR baz:qux"), '\n', false, "F=$BAR baz:qux", NULL},
-	{B("F=$:$1:$"), '\n', false, "F=$:$1:$", NULL},
-	{B("F=\"$BAR:x\""), '\n', false, "F=bar:x", NULL},
-	{B("F='$BAR:x'"), '\n', false, "F=$BAR:x", NULL},
-	{B("F=$BAR:x"), '\n', true, "F=$BAR:x", NULL},
-	{B("F=\"$BAR\""), '\n', true, "F=$BAR", NULL},
-	/* earlier lines of the same file are visible, the last one wins */
-	{B("A=/a\nB=$A:/b"), '\n', false, "A=/a|B=/a:/b", NULL},
-	{B("BAR=1\nBAR=2\nB=$BAR"), '\n', false, "BAR=1|BAR=2|B=2", NULL},
-	{B("B=$HOME\nHOME=/x"), '\n', false, "B=/h|HOME=/x", NULL},
-	/* comments, blank lines, whitespace, CRLF */
-	{B("# c\n\n   \n\t# indented\nA=1\n#B=2\n"), '\n', false, "A=1", NULL},
-	{B("  A=1\n\tB=2"), '\n', false, "A=1|B=2", NULL},
-	{B("A=1\r\nB='2'\r\n\r\n"), '\n', false, "A=1|B=2", NULL},
-	{B(""), '\n', false, "", NULL},
-	{B("\n\n"), '\n', false, "", NULL},
-	/* NUL-separated */
-	{B("A=1\0B=two\nlines\0"), '\0', false, "A=1|B=two\nlines", NULL},
-	{B("A=$BAR:x\0\0#c\0B='y'"), '\0', false, "A=bar:x|B=y", NULL},
-	{B("A=1\r"), '\0', false, "A=1\r", NULL},
-	/* errors */
-	{B("FOO bar"), '\n', false, NULL, "f:1: no '=' in line"},
-	{B("A=1\n\n=bar"), '\n', false, NULL, "f:3: empty variable name"},
-	{B("A B=1"), '\n', false, NULL, "f:1: invalid character ' ' in variable name"},
-	{B("export A=1"), '\n', false, NULL, "f:1: invalid character ' ' in variable name"},
-	{B("A\x01=1"), '\n', false, NULL, "f:1: invalid character 0x01 in variable name"},
-	{B("A\xc3\xa9=1"), '\n', false, NULL, "f:1: invalid character 0xc3 in variable name"},
-	{B("A'=1"), '\n', false, NULL, "f:1: invalid character 0x27 in variable name"},
-	{B("A$B=1"), '\n', false, NULL, "f:1: invalid character '$' in variable name"},
-	{B("A\"=1"), '\n', false, NULL, "f:1: invalid character '\"' in variable name"},
-	{B("1A=1"), '\n', false, NULL, "f:1: variable name can't start with '1'"},
-	{B("$FOO=bar"), '\n', false, NULL, "f:1: variable name can't start with '$'"},
-	{B("A=1\nB=x\0y\nC=3"), '\n', false, NULL, "f:2: NUL byte in line"},
-	{B("A=1\0B\0"), '\0', false, NULL, "f:2: no '=' in line"},
+    /* plain values */
+    {B("FOO=bar"), '\n', false, "FOO=bar", NULL},
+    {B("FOO=bar=baz\n"), '\n', false, "FOO=bar=baz", NULL},
+    {B("FOO="), '\n', false, "FOO=", NULL},
+    {B("FOO= bar"), '\n', false, "FOO= bar", NULL},
+    {B("FOO=bar # baz"), '\n', false, "FOO=bar # baz", NULL},
+    {B("FOO=bar\\tbaz"), '\n', false, "FOO=bar\\tbaz", NULL},
+    {B("A=1\nB=2\nA=3"), '\n', false, "A=1|B=2|A=3", NULL},
+    {B("BASH_FUNC_m%%=() { :; }"), '\n', false, "BASH_FUNC_m%%=() { :; }", NULL},
+    {B("_a.b-c=1"), '\n', false, "_a.b-c=1", NULL},
+    /* quotes: one matching pair around the whole value */
+    {B("F='-march=foo -mtune=bar'"), '\n', false, "F=-march=foo -mtune=bar", NULL},
+    {B("F=\"bar\""), '\n', false, "F=bar", NULL},
+    {B("F=''"), '\n', false, "F=", NULL},
+    {B("F=''''"), '\n', false, "F=''", NULL},
+    {B("F='bar\""), '\n', false, "F='bar\"", NULL},
+    {B("F='"), '\n', false, "F='", NULL},
+    {B("F=\""), '\n', false, "F=\"", NULL},
+    {B("F=a'b'"), '\n', false, "F=a'b'", NULL},
+    {B("F= 'x'"), '\n', false, "F= 'x'", NULL},
+    /* expansion of whole `:` items */
+    {B("F=$BAR"), '\n', false, "F=bar", NULL},
+    {B("F=$BAR:baz"), '\n', false, "F=bar:baz", NULL},
+    {B("F=/opt/bin:$P"), '\n', false, "F=/opt/bin:/usr/bin:/bin", NULL},
+    {B("F=$UNSET"), '\n', false, "F=", NULL},
+    {B("F=$EMPTY"), '\n', false, "F=", NULL},
+    {B("F=baz:$UNSET:qux"), '\n', false, "F=baz:qux", NULL},
+    {B("F=$UNSET:qux"), '\n', false, "F=qux", NULL},
+    {B("F=qux:$EMPTY"), '\n', false, "F=qux", NULL},
+    {B("F=$UNSET:"), '\n', false, "F=", NULL},
+    {B("F=:bar:baz::"), '\n', false, "F=:bar:baz::", NULL},
+    {B("F=x$BAR"), '\n', false, "F=x$BAR", NULL},
+    {B("F=$BAR/x"), '\n', false, "F=$BAR/x", NULL},
+    {B("F=${BAR}"), '\n', false, "F=${BAR}", NULL},
+    {B("F=$BAR baz:qux"), '\n', false, "F=$BAR baz:qux", NULL},
+    {B("F=$:$1:$"), '\n', false, "F=$:$1:$", NULL},
+    {B("F=\"$BAR:x\""), '\n', false, "F=bar:x", NULL},
+    {B("F='$BAR:x'"), '\n', false, "F=$BAR:x", NULL},
+    {B("F=$BAR:x"), '\n', true, "F=$BAR:x", NULL},
+    {B("F=\"$BAR\""), '\n', true, "F=$BAR", NULL},
+    /* earlier lines of the same file are visible, the last one wins */
+    {B("A=/a\nB=$A:/b"), '\n', false, "A=/a|B=/a:/b", NULL},
+    {B("BAR=1\nBAR=2\nB=$BAR"), '\n', false, "BAR=1|BAR=2|B=2", NULL},
+    {B("B=$HOME\nHOME=/x"), '\n', false, "B=/h|HOME=/x", NULL},
+    /* comments, blank lines, whitespace, CRLF */
+    {B("# c\n\n   \n\t# indented\nA=1\n#B=2\n"), '\n', false, "A=1", NULL},
+    {B("  A=1\n\tB=2"), '\n', false, "A=1|B=2", NULL},
+    {B("A=1\r\nB='2'\r\n\r\n"), '\n', false, "A=1|B=2", NULL},
+    {B(""), '\n', false, "", NULL},
+    {B("\n\n"), '\n', false, "", NULL},
+    /* NUL-separated */
+    {B("A=1\0B=two\nlines\0"), '\0', false, "A=1|B=two\nlines", NULL},
+    {B("A=$BAR:x\0\0#c\0B='y'"), '\0', false, "A=bar:x|B=y", NULL},
+    {B("A=1\r"), '\0', false, "A=1\r", NULL},
+    /* errors */
+    {B("FOO bar"), '\n', false, NULL, "f:1: no '=' in line"},
+    {B("A=1\n\n=bar"), '\n', false, NULL, "f:3: empty variable name"},
+    {B("A B=1"), '\n', false, NULL, "f:1: invalid character ' ' in variable name"},
+    {B("export A=1"), '\n', false, NULL, "f:1: invalid character ' ' in variable name"},
+    {B("A\x01=1"), '\n', false, NULL, "f:1: invalid character 0x01 in variable name"},
+    {B("A\xc3\xa9=1"), '\n', false, NULL, "f:1: invalid character 0xc3 in variable name"},
+    {B("A'=1"), '\n', false, NULL, "f:1: invalid character 0x27 in variable name"},
+    {B("A$B=1"), '\n', false, NULL, "f:1: invalid character '$' in variable name"},
+    {B("A\"=1"), '\n', false, NULL, "f:1: invalid character '\"' in variable name"},
+    {B("1A=1"), '\n', false, NULL, "f:1: variable name can't start with '1'"},
+    {B("$FOO=bar"), '\n', false, NULL, "f:1: variable name can't start with '$'"},
+    {B("A=1\nB=x\0y\nC=3"), '\n', false, NULL, "f:2: NUL byte in line"},
+    {B("A=1\0B\0"), '\0', false, NULL, "f:2: no '=' in line"},
 };
 
 static void test_parse_table(void **state)
@@ -135,7 +137,7 @@ static void test_parse_table(void **state)
 			_cleanup_free_ char *got = err_line(&e);
 			if (r != -1 || strcmp(got, t->err))
 				fail_msg("case %zu: want error \"%s\", got r=%d \"%s\"", i, t->err,
-				         r, got);
+					 r, got);
 			assert_int_equal(out.n, 0);
 		} else {
 			if (r != 0)
@@ -183,15 +185,15 @@ struct assign_case {
 };
 
 static const struct assign_case assign_cases[] = {
-	{"FOO=bar", "FOO=bar", NULL},
-	{"PATH=/opt/bin:$P", "PATH=/opt/bin:/usr/bin:/bin", NULL},
-	{"FOO='$BAR'", "FOO=$BAR", NULL},
-	{"FOO=a\nb", "FOO=a\nb", NULL},
-	{"#X=1", NULL, "--set-env=#X=1: variable name can't start with '#'"},
-	{"=x", NULL, "--set-env==x: empty variable name"},
-	{" A=1", NULL, "--set-env= A=1: variable name can't start with ' '"},
-	{"A B=1", NULL, "--set-env=A B=1: invalid character ' ' in variable name"},
-	{"AB", NULL, "--set-env=AB: no '=' in assignment"},
+    {"FOO=bar", "FOO=bar", NULL},
+    {"PATH=/opt/bin:$P", "PATH=/opt/bin:/usr/bin:/bin", NULL},
+    {"FOO='$BAR'", "FOO=$BAR", NULL},
+    {"FOO=a\nb", "FOO=a\nb", NULL},
+    {"#X=1", NULL, "--set-env=#X=1: variable name can't start with '#'"},
+    {"=x", NULL, "--set-env==x: empty variable name"},
+    {" A=1", NULL, "--set-env= A=1: variable name can't start with ' '"},
+    {"A B=1", NULL, "--set-env=A B=1: invalid character ' ' in variable name"},
+    {"AB", NULL, "--set-env=AB: no '=' in assignment"},
 };
 
 static void test_assignment_table(void **state)
@@ -205,12 +207,12 @@ static void test_assignment_table(void **state)
 			_cleanup_free_ char *got = err_line(&e);
 			if (r != -1 || strcmp(got, t->err))
 				fail_msg("case %zu: want error \"%s\", got r=%d \"%s\"", i, t->err,
-				         r, got);
+					 r, got);
 			assert_int_equal(out.n, 0);
 		} else {
 			if (r != 0 || out.n != 1 || strcmp(out.v[0], t->want))
 				fail_msg("case %zu: want \"%s\", got r=%d \"%s\"", i, t->want, r,
-				         out.n ? out.v[0] : e.msg);
+					 out.n ? out.v[0] : e.msg);
 		}
 		strv_free(&out);
 	}
@@ -230,7 +232,7 @@ static void test_env_get(void **state)
 /* ---- env_build ----------------------------------------------------------- */
 
 struct fixture {
-	char root[64];  /* the image root */
+	char root[64];	/* the image root */
 	char files[64]; /* host files for --set-env */
 	int root_fd;
 	struct container c;
@@ -308,8 +310,15 @@ static char *build_err(struct fixture *f, char *const *host, struct kerr *e)
 static void test_build_defaults(void **state)
 {
 	struct fixture *f = *state;
-	char *const host[] = {"FOO=1", "TMPDIR=/scratch/tmp", "PATH=/usr/bin", "HOME=/users/me",
-	                      "KRILL_RUNNING=0", "noeq", "=x", "FOO=2", NULL};
+	char *const host[] = {"FOO=1",
+			      "TMPDIR=/scratch/tmp",
+			      "PATH=/usr/bin",
+			      "HOME=/users/me",
+			      "KRILL_RUNNING=0",
+			      "noeq",
+			      "=x",
+			      "FOO=2",
+			      NULL};
 	_cleanup_free_ char *got = build(f, host);
 	assert_string_equal(got, "FOO=1|PATH=/usr/bin:/bin|HOME=/|KRILL_RUNNING=1");
 }
@@ -342,20 +351,20 @@ static void test_build_path(void **state)
 {
 	struct fixture *f = *state;
 	static const struct path_case cases[] = {
-		{NULL, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
-		{"PATH=", "PATH=/bin"},
-		{"PATH=/usr/bin", "PATH=/usr/bin:/bin"},
-		{"PATH=/bin:/usr/bin", "PATH=/bin:/usr/bin"},
-		{"PATH=/usr/bin:/bin/", "PATH=/usr/bin:/bin/"},
-		{"PATH=/usr/bin:/bin2", "PATH=/usr/bin:/bin2:/bin"},
-		{"PATH=/x/bin:", "PATH=/x/bin::/bin"},
+	    {NULL, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+	    {"PATH=", "PATH=/bin"},
+	    {"PATH=/usr/bin", "PATH=/usr/bin:/bin"},
+	    {"PATH=/bin:/usr/bin", "PATH=/bin:/usr/bin"},
+	    {"PATH=/usr/bin:/bin/", "PATH=/usr/bin:/bin/"},
+	    {"PATH=/usr/bin:/bin2", "PATH=/usr/bin:/bin2:/bin"},
+	    {"PATH=/x/bin:", "PATH=/x/bin::/bin"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		char *const host[] = {(char *)cases[i].host_path, NULL};
 		_cleanup_free_ char *got = build(f, host);
-		_cleanup_free_ char *want = cases[i].host_path
-		                                    ? xasprintf("%s|HOME=/|KRILL_RUNNING=1", cases[i].want)
-		                                    : xasprintf("HOME=/|%s|KRILL_RUNNING=1", cases[i].want);
+		_cleanup_free_ char *want =
+		    cases[i].host_path ? xasprintf("%s|HOME=/|KRILL_RUNNING=1", cases[i].want)
+				       : xasprintf("HOME=/|%s|KRILL_RUNNING=1", cases[i].want);
 		if (strcmp(got, want))
 			fail_msg("case %zu: want \"%s\", got \"%s\"", i, want, got);
 	}
@@ -367,14 +376,16 @@ static void test_build_clean_keep(void **state)
 	f->c.env_clean = true;
 	strv_push(&f->c.env_keep, "SLURM_*");
 	strv_push(&f->c.env_keep, "+(OMPI|PMIX)_X");
-	char *const host[] = {"TERM=xterm", "FOO=1", "LC_ALL=C", "LCX=1", "SLURM_JOB_ID=7",
-	                      "USER=u", "LOGNAME=u", "LANG=C.UTF-8", "TZ=UTC", "PMIX_X=1",
-	                      "OMPI_Y=1", "PATH=/usr/bin", "TMPDIR=/t", "HOME=/h", NULL};
+	char *const host[] = {"TERM=xterm",	"FOO=1",    "LC_ALL=C",	 "LCX=1",
+			      "SLURM_JOB_ID=7", "USER=u",   "LOGNAME=u", "LANG=C.UTF-8",
+			      "TZ=UTC",		"PMIX_X=1", "OMPI_Y=1",	 "PATH=/usr/bin",
+			      "TMPDIR=/t",	"HOME=/h",  NULL};
 	_cleanup_free_ char *got = build(f, host);
-	assert_string_equal(got, "TERM=xterm|LC_ALL=C|SLURM_JOB_ID=7|USER=u|LOGNAME=u|"
-	                         "LANG=C.UTF-8|TZ=UTC|PMIX_X=1|HOME=/|"
-	                         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|"
-	                         "KRILL_RUNNING=1");
+	assert_string_equal(got,
+			    "TERM=xterm|LC_ALL=C|SLURM_JOB_ID=7|USER=u|LOGNAME=u|"
+			    "LANG=C.UTF-8|TZ=UTC|PMIX_X=1|HOME=/|"
+			    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|"
+			    "KRILL_RUNNING=1");
 }
 
 static void test_build_image_env(void **state)
@@ -388,7 +399,7 @@ static void test_build_image_env(void **state)
 	char *const host[] = {"FOO=host", "PATH=/usr/bin", NULL};
 	_cleanup_free_ char *got = build(f, host);
 	assert_string_equal(got, "FOO=img|PATH=/usr/local/bin:/usr/bin:/bin|IMG=x|HOME=/|"
-	                         "KRILL_RUNNING=1");
+				 "KRILL_RUNNING=1");
 }
 
 /* /ch/environment counts only when the image has no /.krill at all. */
@@ -441,6 +452,57 @@ static void test_build_image_env_symlink(void **state)
 	assert_string_equal(got, "PATH=/bin|HOME=/|KRILL_RUNNING=1");
 }
 
+/* Without openat2 (old kernels), image paths are walked and a symlink in
+ * them is refused.  Run in a child that a seccomp filter denies openat2. */
+static int no_openat2_child(struct fixture *f)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(openat2), 0) < 0 ||
+	    seccomp_load(ctx) < 0)
+		return 10;
+	seccomp_release(ctx);
+	char *const host[] = {"PATH=/bin", NULL};
+	struct strv out = {0};
+	struct kerr e = {0};
+	if (env_build(&f->c, f->root_fd, host, &out, &e) < 0)
+		return 11;
+	_cleanup_free_ char *got = joined(&out);
+	strv_free(&out);
+	if (strcmp(got, "PATH=/bin|IMG=1|HOME=/|KRILL_RUNNING=1"))
+		return 12;
+	_cleanup_free_ char *env = xasprintf("%s/.krill/environment", f->root);
+	if (unlink(env) < 0 || symlink("/etc/hostname", env) < 0)
+		return 13;
+	if (env_build(&f->c, f->root_fd, host, &out, &e) != -1 || e.errnum != ELOOP ||
+	    strcmp(e.msg, "can't open /.krill/environment in the image"))
+		return 14;
+	return 0;
+}
+
+static void test_build_no_openat2(void **state)
+{
+	struct fixture *f = *state;
+	make_dir(f->root, ".krill");
+	make_dir(f->root, "realroot");
+	write_file(f->root, ".krill/environment", "IMG=1\n", 6);
+	_cleanup_free_ char *link = xasprintf("%s/root", f->root);
+	assert_int_equal(symlink("realroot", link), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(no_openat2_child(f));
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+
+	/* With openat2, the symlinked /root counts, and the child's symlink to
+	 * /etc/hostname resolves inside the image, where it is missing. */
+	char *const host[] = {"PATH=/bin", NULL};
+	_cleanup_free_ char *got = build(f, host);
+	assert_string_equal(got, "PATH=/bin|HOME=/root|KRILL_RUNNING=1");
+}
+
 static void test_build_ops_order(void **state)
 {
 	struct fixture *f = *state;
@@ -458,7 +520,7 @@ static void test_build_ops_order(void **state)
 	char *const host[] = {"PATH=/bin", "A=host", "AX=host", NULL};
 	_cleanup_free_ char *got = build(f, host);
 	assert_string_equal(got, "PATH=/bin|HOME=/|A2=2|A=file|C=x\ny|D=$A|B=file:2|"
-	                         "KRILL_RUNNING=1");
+				 "KRILL_RUNNING=1");
 }
 
 /* Explicit --set-env/--unset-env win over the HOME/PATH/TMPDIR rules, but
@@ -546,27 +608,28 @@ static void test_build_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_table),
-		cmocka_unit_test(test_parse_appends),
-		cmocka_unit_test(test_parse_unterminated),
-		cmocka_unit_test(test_assignment_table),
-		cmocka_unit_test(test_env_get),
-		T(test_build_defaults),
-		T(test_build_home_root),
-		T(test_build_home_flag),
-		T(test_build_path),
-		T(test_build_clean_keep),
-		T(test_build_image_env),
-		T(test_build_ch_env),
-		T(test_build_image_env_bad),
-		T(test_build_image_env_not_file),
-		T(test_build_image_env_symlink),
-		T(test_build_ops_order),
-		T(test_build_user_wins),
-		T(test_build_unset_all),
-		T(test_build_image_file_op),
-		T(test_build_no_expand),
-		T(test_build_errors),
+	    cmocka_unit_test(test_parse_table),
+	    cmocka_unit_test(test_parse_appends),
+	    cmocka_unit_test(test_parse_unterminated),
+	    cmocka_unit_test(test_assignment_table),
+	    cmocka_unit_test(test_env_get),
+	    T(test_build_defaults),
+	    T(test_build_home_root),
+	    T(test_build_home_flag),
+	    T(test_build_path),
+	    T(test_build_clean_keep),
+	    T(test_build_image_env),
+	    T(test_build_ch_env),
+	    T(test_build_image_env_bad),
+	    T(test_build_image_env_not_file),
+	    T(test_build_image_env_symlink),
+	    T(test_build_no_openat2),
+	    T(test_build_ops_order),
+	    T(test_build_user_wins),
+	    T(test_build_unset_all),
+	    T(test_build_image_file_op),
+	    T(test_build_no_expand),
+	    T(test_build_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
