@@ -406,6 +406,23 @@ static void test_apply(void **state)
 	container_free(&c);
 }
 
+/* The shipped example must parse; the tests run from the top of the tree. */
+static void test_example_site_config(void **state)
+{
+	char *buf;
+	size_t len;
+	const char *path = "examples/site/krill.conf";
+	if (access(path, F_OK) < 0)
+		skip();
+	assert_int_equal(file_read_all(AT_FDCWD, path, 1 << 20, &buf, &len, &e), 0);
+	int r = config_parse(buf, len, path, &cfg, &e);
+	free(buf);
+	assert_int_equal(r, 0);
+	assert_string_equal(cfg.storage, "/var/tmp/alice.krill");
+	assert_int_equal(cfg.nbinds, 3);
+	assert_true(cfg.binds[2].optional);
+}
+
 /* ---- config_load ------------------------------------------------------- */
 
 static char tmp[64];
@@ -601,6 +618,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_first_error_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_later_overrides, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_example_site_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_site_only, load_setup, load_teardown),
 		cmocka_unit_test_setup_teardown(test_load_user_over_site, load_setup, load_teardown),
 		cmocka_unit_test_setup_teardown(test_load_xdg, load_setup, load_teardown),
