@@ -55,11 +55,11 @@ void config_free(struct krill_config *cfg)
 
 struct parse_state {
 	const char *p, *end; /* input not yet handed to inih */
-	int lineno;          /* of the line inih holds */
+	int lineno;	     /* of the line inih holds */
 	const char *filename;
 	struct krill_config *cfg;
 	struct kerr *e;
-	int err_line;        /* line of the first error we reported; 0 = none */
+	int err_line; /* line of the first error we reported; 0 = none */
 };
 
 static int fail(struct parse_state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -160,9 +160,15 @@ static int write_fake_size_ok(const char *v)
 		return parse_range(num, 1, 100, &n) == 0;
 	unsigned shift = 0;
 	switch (tolower((unsigned char)last)) {
-	case 'k': shift = 10; break;
-	case 'm': shift = 20; break;
-	case 'g': shift = 30; break;
+	case 'k':
+		shift = 10;
+		break;
+	case 'm':
+		shift = 20;
+		break;
+	case 'g':
+		shift = 30;
+		break;
 	default:
 		free(num);
 		num = xstrdup(v);
@@ -175,8 +181,10 @@ static int write_fake_size_ok(const char *v)
 static int set_write_fake_size(struct parse_state *st, const char *key, const char *v)
 {
 	if (!write_fake_size_ok(v))
-		return fail(st, "%s: expected a percentage of RAM (1%%-100%%) or a size such as 512m or 4g, got '%s'",
-		            key, v);
+		return fail(st,
+			    "%s: expected a percentage of RAM (1%%-100%%) or a size such as 512m "
+			    "or 4g, got '%s'",
+			    key, v);
 	free(st->cfg->write_fake_size);
 	st->cfg->write_fake_size = xstrdup(v);
 	return 0;
@@ -213,13 +221,21 @@ static int set_storage(struct parse_state *st, const char *key, const char *v)
 		}
 		const char *with;
 		switch (p[1]) {
-		case 'u': with = st->cfg->user ? st->cfg->user : uid; break;
-		case 'U': with = uid; break;
-		case '%': with = "%"; break;
+		case 'u':
+			with = st->cfg->user ? st->cfg->user : uid;
+			break;
+		case 'U':
+			with = uid;
+			break;
+		case '%':
+			with = "%";
+			break;
 		default:
 			free(b.s);
-			return fail(st, "%s: unknown '%%%.1s' in '%s' (known: %%u user name, %%U uid, %%%% a %%)",
-			            key, p + 1, v);
+			return fail(st,
+				    "%s: unknown '%%%.1s' in '%s' (known: %%u user name, %%U uid, "
+				    "%%%% a %%)",
+				    key, p + 1, v);
 		}
 		buf_add(&b, with, strlen(with));
 		p++;
@@ -230,7 +246,7 @@ static int set_storage(struct parse_state *st, const char *key, const char *v)
 }
 
 static int set_path(struct parse_state *st, const char *key, const char *v, bool absolute,
-                    char **out)
+		    char **out)
 {
 	_cleanup_free_ char *p = NULL;
 	if (*v && (v[0] == '/') == absolute) {
@@ -240,7 +256,7 @@ static int set_path(struct parse_state *st, const char *key, const char *v, bool
 	}
 	if (!p || !p[0])
 		return fail(st, "%s: expected %s path without '..', got '%s'", key,
-		            absolute ? "an absolute" : "a relative", v);
+			    absolute ? "an absolute" : "a relative", v);
 	free(*out);
 	*out = xstrdup(absolute ? p : p + 1);
 	return 0;
@@ -259,8 +275,8 @@ static int set_oci_root(struct parse_state *st, const char *key, const char *v)
 /* Split a comma-separated value into trimmed items; each is passed to
  * item(); an empty value is an empty list. */
 static int split_list(struct parse_state *st, const char *key, const char *v,
-                      int (*item)(struct parse_state *, const char *, const char *, void *),
-                      void *ctx)
+		      int (*item)(struct parse_state *, const char *, const char *, void *),
+		      void *ctx)
 {
 	if (!*v)
 		return 0;
@@ -358,16 +374,11 @@ static const struct key {
 	const char *section, *name;
 	int (*set)(struct parse_state *st, const char *key, const char *value);
 } keys[] = {
-	{"run", "storage", set_storage},
-	{"run", "binds", set_binds},
-	{"run", "private-tmp", set_private_tmp},
-	{"run", "write-fake-size", set_write_fake_size},
-	{"run", "env-keep", set_env_keep},
-	{"join", "timeout", set_timeout},
-	{"squash", "threads", set_threads},
-	{"cgroup", "parent", set_cgroup_parent},
-	{"oci", "root", set_oci_root},
-	{"log", "syslog", set_syslog},
+    {"run", "storage", set_storage},	     {"run", "binds", set_binds},
+    {"run", "private-tmp", set_private_tmp}, {"run", "write-fake-size", set_write_fake_size},
+    {"run", "env-keep", set_env_keep},	     {"join", "timeout", set_timeout},
+    {"squash", "threads", set_threads},	     {"cgroup", "parent", set_cgroup_parent},
+    {"oci", "root", set_oci_root},	     {"log", "syslog", set_syslog},
 };
 
 /* inih's handler: nonzero means success. */
@@ -443,10 +454,14 @@ static char *read_line(char *str, int num, void *stream)
 }
 
 int config_parse(const char *buf, size_t len, const char *filename, struct krill_config *cfg,
-                 struct kerr *e)
+		 struct kerr *e)
 {
 	struct parse_state st = {
-		.p = buf, .end = buf + len, .filename = filename, .cfg = cfg, .e = e,
+	    .p = buf,
+	    .end = buf + len,
+	    .filename = filename,
+	    .cfg = cfg,
+	    .e = e,
 	};
 	cfg->gen++;
 	int r = ini_parse_stream(read_line, &st, on_pair, &st);
@@ -465,8 +480,9 @@ int config_parse(const char *buf, size_t len, const char *filename, struct krill
 			p++;
 		while (t > p && isspace((unsigned char)t[-1]))
 			t--;
-		return kerr_set(e, 0, "%s:%d: can't parse '%.*s': expected KEY = VALUE or [SECTION]",
-		                filename, r, (int)(t - p > 80 ? 80 : t - p), p);
+		return kerr_set(e, 0,
+				"%s:%d: can't parse '%.*s': expected KEY = VALUE or [SECTION]",
+				filename, r, (int)(t - p > 80 ? 80 : t - p), p);
 	}
 	return st.err_line ? -1 : 0;
 }
@@ -487,7 +503,8 @@ static int load_file(const char *path, bool must_exist, struct krill_config *cfg
 		if (e)
 			*e = e2;
 		if (must_exist)
-			kerr_hint(e, "KRILL_CONFIG names this file; set KRILL_CONFIG= (empty) for no config file");
+			kerr_hint(e, "KRILL_CONFIG names this file; set KRILL_CONFIG= (empty) for "
+				     "no config file");
 		return -1;
 	}
 	klog(KLOG_VERBOSE, "reading config file %s", path);

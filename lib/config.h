@@ -21,22 +21,22 @@
 
 struct krill_config {
 	/* [run] */
-	char *storage;          /* %u and %U already expanded; NULL = not set (see config_load) */
-	struct bind *binds;     /* `binds`, in file order; replaced as a whole by a later file */
+	char *storage;	    /* %u and %U already expanded; NULL = not set (see config_load) */
+	struct bind *binds; /* `binds`, in file order; replaced as a whole by a later file */
 	size_t nbinds;
 	bool private_tmp;
-	char *write_fake_size;  /* tmpfs size=: "N%" or "N[kmg]"; built-in "12%" */
-	struct strv env_keep;   /* globs; replaced as a whole by a later file */
+	char *write_fake_size; /* tmpfs size=: "N%" or "N[kmg]"; built-in "12%" */
+	struct strv env_keep;  /* globs; replaced as a whole by a later file */
 	/* [join] */
-	unsigned join_timeout;  /* seconds; built-in 30 */
+	unsigned join_timeout; /* seconds; built-in 30 */
 	/* [squash] */
-	int squash_threads;     /* 0 = built-in: online CPUs capped at 16 */
+	int squash_threads; /* 0 = built-in: online CPUs capped at 16 */
 	/* [cgroup] */
-	char *cgroup_parent;    /* relative to the cgroup root, normalized; built-in "krill" */
+	char *cgroup_parent; /* relative to the cgroup root, normalized; built-in "krill" */
 	/* [oci] */
-	char *oci_root;         /* absolute; NULL = built-in (/run/krill, or $XDG_RUNTIME_DIR/krill) */
+	char *oci_root; /* absolute; NULL = built-in (/run/krill, or $XDG_RUNTIME_DIR/krill) */
 	/* [log] */
-	bool syslog;            /* built-in true */
+	bool syslog; /* built-in true */
 
 	/* Inputs of the %u / %U expansion in `storage`.  config_init sets uid
 	 * to the EUID and user to NULL; config_load looks the name up.  With
@@ -58,7 +58,7 @@ void config_free(struct krill_config *cfg);
  * `FILE:LINE: unknown key 'foo' in [run]`.  On error cfg holds a partial
  * merge and must still be freed. */
 int config_parse(const char *buf, size_t len, const char *filename, struct krill_config *cfg,
-                 struct kerr *e);
+		 struct kerr *e);
 
 /* Read the config files onto cfg (after config_init):
  *   KRILL_CONFIG set and empty  -> no file at all;

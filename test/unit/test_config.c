@@ -145,7 +145,8 @@ static void test_storage(void **state)
 	    "k.conf:2: storage: unknown '%x' in '/s/%x' (known: %u user name, %U uid, %% a %)");
 	bad("[run]\nstorage = /s/%",
 	    "k.conf:2: storage: unknown '%' in '/s/%' (known: %u user name, %U uid, %% a %)");
-	bad("[run]\nstorage = var/tmp", "k.conf:2: storage: expected an absolute path, got 'var/tmp'");
+	bad("[run]\nstorage = var/tmp",
+	    "k.conf:2: storage: expected an absolute path, got 'var/tmp'");
 	bad("[run]\nstorage =", "k.conf:2: storage: expected an absolute path, got ''");
 	assert_string_equal(cfg.storage, "/var/tmp/1234.krill");
 }
@@ -175,9 +176,10 @@ static void test_binds(void **state)
 	bad("[run]\nbinds = scratch", "k.conf:2: binds: scratch: source must be an absolute path");
 	bad("[run]\nbinds = /a, /b:/c:rw",
 	    "k.conf:2: binds: /b:/c:rw: unknown flag 'rw' (only 'ro' is known)");
-	bad("[run]\nbinds = ?/a:../b", "k.conf:2: binds: ?/a:../b: destination must be an absolute path");
+	bad("[run]\nbinds = ?/a:../b",
+	    "k.conf:2: binds: ?/a:../b: destination must be an absolute path");
 	bad("[run]\nbinds = /a:/", "k.conf:2: binds: /a:/: destination may not be /");
-	bad("[run]\nbinds = ?" "?/a", "k.conf:2: binds: ?" "?/a: source must be an absolute path");
+	bad("[run]\nbinds = ?\?/a", "k.conf:2: binds: ?\?/a: source must be an absolute path");
 }
 
 static void test_bools(void **state)
@@ -186,26 +188,30 @@ static void test_bools(void **state)
 	static const char *const no[] = {"false", "no", "0", "False", "NO"};
 	char buf[64];
 	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
-		snprintf(buf, sizeof buf, "[run]\nprivate-tmp = %s\n[log]\nsyslog=%s", yes[i], no[i]);
+		snprintf(buf, sizeof buf, "[run]\nprivate-tmp = %s\n[log]\nsyslog=%s", yes[i],
+			 no[i]);
 		ok(buf);
 		assert_true(cfg.private_tmp);
 		assert_false(cfg.syslog);
-		snprintf(buf, sizeof buf, "[run]\nprivate-tmp = %s\n[log]\nsyslog=%s", no[i], yes[i]);
+		snprintf(buf, sizeof buf, "[run]\nprivate-tmp = %s\n[log]\nsyslog=%s", no[i],
+			 yes[i]);
 		ok(buf);
 		assert_false(cfg.private_tmp);
 		assert_true(cfg.syslog);
 	}
 	bad("[run]\nprivate-tmp = on",
 	    "k.conf:2: private-tmp: expected true or false (or yes/no, 1/0), got 'on'");
-	bad("[log]\nsyslog = 2", "k.conf:2: syslog: expected true or false (or yes/no, 1/0), got '2'");
+	bad("[log]\nsyslog = 2",
+	    "k.conf:2: syslog: expected true or false (or yes/no, 1/0), got '2'");
 	bad("[log]\nsyslog =", "k.conf:2: syslog: expected true or false (or yes/no, 1/0), got ''");
 }
 
 static void test_write_fake_size(void **state)
 {
 	static const char *const good[] = {"1%", "100%", "12%", "512m", "4G", "1024", "10k", "1g"};
-	static const char *const worse[] = {"0%", "101%", "%", "0", "12x", "-1", "1.5g", "g",
-	                                     "99999999999999999999", "17179869184g", "+5", "5 %"};
+	static const char *const worse[] = {
+	    "0%",	    "101%", "%",  "0", "12x", "-1", "1.5g", "g", "99999999999999999999",
+	    "17179869184g", "+5",   "5 %"};
 	char buf[128];
 	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
 		snprintf(buf, sizeof buf, "[run]\nwrite-fake-size = %s", good[i]);
@@ -216,10 +222,11 @@ static void test_write_fake_size(void **state)
 		snprintf(buf, sizeof buf, "[run]\nwrite-fake-size=%s", worse[i]);
 		assert_int_equal(parse(buf), -1);
 		char want[256];
-		snprintf(want, sizeof want,
-		         "k.conf:2: write-fake-size: expected a percentage of RAM (1%%-100%%) or a size "
-		         "such as 512m or 4g, got '%s'",
-		         worse[i]);
+		snprintf(
+		    want, sizeof want,
+		    "k.conf:2: write-fake-size: expected a percentage of RAM (1%%-100%%) or a size "
+		    "such as 512m or 4g, got '%s'",
+		    worse[i]);
 		assert_string_equal(e.msg, want);
 	}
 	assert_string_equal(cfg.write_fake_size, "1g");
@@ -245,11 +252,14 @@ static void test_timeout(void **state)
 	assert_int_equal(cfg.join_timeout, 1);
 	ok("[join]\ntimeout = 3600");
 	assert_int_equal(cfg.join_timeout, 3600);
-	bad("[join]\ntimeout = x", "k.conf:2: timeout: expected a number of seconds (1-3600), got 'x'");
-	bad("[join]\ntimeout = 0", "k.conf:2: timeout: expected a number of seconds (1-3600), got '0'");
+	bad("[join]\ntimeout = x",
+	    "k.conf:2: timeout: expected a number of seconds (1-3600), got 'x'");
+	bad("[join]\ntimeout = 0",
+	    "k.conf:2: timeout: expected a number of seconds (1-3600), got '0'");
 	bad("[join]\ntimeout = 3601",
 	    "k.conf:2: timeout: expected a number of seconds (1-3600), got '3601'");
-	bad("[join]\ntimeout = -5", "k.conf:2: timeout: expected a number of seconds (1-3600), got '-5'");
+	bad("[join]\ntimeout = -5",
+	    "k.conf:2: timeout: expected a number of seconds (1-3600), got '-5'");
 	bad("[join]\ntimeout = 30s",
 	    "k.conf:2: timeout: expected a number of seconds (1-3600), got '30s'");
 	assert_int_equal(cfg.join_timeout, 3600);
@@ -261,8 +271,10 @@ static void test_threads(void **state)
 	assert_int_equal(cfg.squash_threads, 1);
 	ok("[squash]\nthreads = 64");
 	assert_int_equal(cfg.squash_threads, 64);
-	bad("[squash]\nthreads = 0", "k.conf:2: threads: expected a number of threads (1-64), got '0'");
-	bad("[squash]\nthreads = 65", "k.conf:2: threads: expected a number of threads (1-64), got '65'");
+	bad("[squash]\nthreads = 0",
+	    "k.conf:2: threads: expected a number of threads (1-64), got '0'");
+	bad("[squash]\nthreads = 65",
+	    "k.conf:2: threads: expected a number of threads (1-64), got '65'");
 	bad("[squash]\nthreads = four",
 	    "k.conf:2: threads: expected a number of threads (1-64), got 'four'");
 }
@@ -275,9 +287,12 @@ static void test_cgroup_parent(void **state)
 	assert_string_equal(cfg.cgroup_parent, "a/b");
 	bad("[cgroup]\nparent = /sys/fs/cgroup/krill",
 	    "k.conf:2: parent: expected a relative path without '..', got '/sys/fs/cgroup/krill'");
-	bad("[cgroup]\nparent = a/../b", "k.conf:2: parent: expected a relative path without '..', got 'a/../b'");
-	bad("[cgroup]\nparent = .", "k.conf:2: parent: expected a relative path without '..', got '.'");
-	bad("[cgroup]\nparent =", "k.conf:2: parent: expected a relative path without '..', got ''");
+	bad("[cgroup]\nparent = a/../b",
+	    "k.conf:2: parent: expected a relative path without '..', got 'a/../b'");
+	bad("[cgroup]\nparent = .",
+	    "k.conf:2: parent: expected a relative path without '..', got '.'");
+	bad("[cgroup]\nparent =",
+	    "k.conf:2: parent: expected a relative path without '..', got ''");
 	assert_string_equal(cfg.cgroup_parent, "a/b");
 }
 
@@ -285,7 +300,8 @@ static void test_oci_root(void **state)
 {
 	ok("[oci]\nroot = /run//krill/");
 	assert_string_equal(cfg.oci_root, "/run/krill");
-	bad("[oci]\nroot = run/krill", "k.conf:2: root: expected an absolute path without '..', got 'run/krill'");
+	bad("[oci]\nroot = run/krill",
+	    "k.conf:2: root: expected an absolute path without '..', got 'run/krill'");
 	bad("[oci]\nroot = /run/../tmp",
 	    "k.conf:2: root: expected an absolute path without '..', got '/run/../tmp'");
 }
@@ -303,7 +319,8 @@ static void test_structure_errors(void **state)
 	bad("[run]\n= /x\n", "k.conf:2: missing key name before '='");
 	bad("[run]\n\njust some words\n",
 	    "k.conf:3: can't parse 'just some words': expected KEY = VALUE or [SECTION]");
-	bad("[run\nstorage = /x\n", "k.conf:1: can't parse '[run': expected KEY = VALUE or [SECTION]");
+	bad("[run\nstorage = /x\n",
+	    "k.conf:1: can't parse '[run': expected KEY = VALUE or [SECTION]");
 	/* Not a continuation of the previous value, as inih would have it. */
 	bad("[run]\nstorage = /x\n   /y\n",
 	    "k.conf:3: can't parse '/y': expected KEY = VALUE or [SECTION]");
@@ -342,7 +359,8 @@ static void test_first_error_wins(void **state)
 	    "k.conf:2: can't parse 'broken': expected KEY = VALUE or [SECTION]");
 	bad("[join]\ntimeout = x\nbroken\n",
 	    "k.conf:2: timeout: expected a number of seconds (1-3600), got 'x'");
-	bad("[join]\nbroken\n[bad]\n", "k.conf:2: can't parse 'broken': expected KEY = VALUE or [SECTION]");
+	bad("[join]\nbroken\n[bad]\n",
+	    "k.conf:2: can't parse 'broken': expected KEY = VALUE or [SECTION]");
 	assert_int_equal(parse_as("/etc/krill/krill.conf", "[run]\n\n\n\n\n\nfoo = 1\n"), -1);
 	assert_string_equal(e.msg, "/etc/krill/krill.conf:7: unknown key 'foo' in [run]");
 }
@@ -460,7 +478,8 @@ static int load_setup(void **state)
 	unsetenv("KRILL_STORAGE");
 	unsetenv("XDG_CONFIG_HOME");
 	setenv("HOME", at("home"), 1);
-	write_file("site.conf", "[join]\ntimeout = 10\n[squash]\nthreads = 2\n[run]\nbinds = /site\n");
+	write_file("site.conf",
+		   "[join]\ntimeout = 10\n[squash]\nthreads = 2\n[run]\nbinds = /site\n");
 	return 0;
 }
 
@@ -490,7 +509,7 @@ static void test_load_site_only(void **state)
 static void test_load_user_over_site(void **state)
 {
 	write_file("home/.config/krill/krill.conf",
-	           "[join]\ntimeout = 20\n[run]\nbinds = /mine, /more\nstorage=/u/%u\n");
+		   "[join]\ntimeout = 20\n[run]\nbinds = /mine, /more\nstorage=/u/%u\n");
 	assert_int_equal(load(), 0);
 	assert_int_equal(cfg.join_timeout, 20);
 	assert_int_equal(cfg.squash_threads, 2);
@@ -557,8 +576,8 @@ static void test_load_krill_config_missing(void **state)
 	snprintf(want, sizeof want, "can't open %s", at("absent.conf"));
 	assert_string_equal(e.msg, want);
 	assert_int_equal(e.errnum, ENOENT);
-	assert_string_equal(e.hint,
-	                    "KRILL_CONFIG names this file; set KRILL_CONFIG= (empty) for no config file");
+	assert_string_equal(
+	    e.hint, "KRILL_CONFIG names this file; set KRILL_CONFIG= (empty) for no config file");
 }
 
 static void test_load_errors_name_file(void **state)
@@ -572,9 +591,8 @@ static void test_load_errors_name_file(void **state)
 	write_file("site.conf", "");
 	write_file("home/.config/krill/krill.conf", "[squash]\nthreads = 100\n");
 	assert_int_equal(load(), -1);
-	snprintf(want, sizeof want,
-	         "%s:2: threads: expected a number of threads (1-64), got '100'",
-	         at("home/.config/krill/krill.conf"));
+	snprintf(want, sizeof want, "%s:2: threads: expected a number of threads (1-64), got '100'",
+		 at("home/.config/krill/krill.conf"));
 	assert_string_equal(e.msg, want);
 
 	if (geteuid() != 0) { /* root reads it anyway */
@@ -599,35 +617,37 @@ static void test_load_storage(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_spec_example, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_comments, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_line_endings, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_storage, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_binds, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bools, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_write_fake_size, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_env_keep, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cgroup_parent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_oci_root, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_structure_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sections_trimmed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_long_line, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_first_error_wins, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_later_overrides, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_apply, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_example_site_config, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_load_site_only, load_setup, load_teardown),
-		cmocka_unit_test_setup_teardown(test_load_user_over_site, load_setup, load_teardown),
-		cmocka_unit_test_setup_teardown(test_load_xdg, load_setup, load_teardown),
-		cmocka_unit_test_setup_teardown(test_load_missing_files, load_setup, load_teardown),
-		cmocka_unit_test_setup_teardown(test_load_krill_config, load_setup, load_teardown),
-		cmocka_unit_test_setup_teardown(test_load_krill_config_empty, load_setup, load_teardown),
-		cmocka_unit_test_setup_teardown(test_load_krill_config_missing, load_setup, load_teardown),
-		cmocka_unit_test_setup_teardown(test_load_errors_name_file, load_setup, load_teardown),
-		cmocka_unit_test_setup_teardown(test_load_storage, load_setup, load_teardown),
+	    cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_spec_example, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_comments, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_line_endings, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_storage, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_binds, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bools, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_write_fake_size, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_env_keep, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cgroup_parent, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_oci_root, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_structure_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sections_trimmed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_long_line, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_first_error_wins, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_later_overrides, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_apply, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_example_site_config, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_load_site_only, load_setup, load_teardown),
+	    cmocka_unit_test_setup_teardown(test_load_user_over_site, load_setup, load_teardown),
+	    cmocka_unit_test_setup_teardown(test_load_xdg, load_setup, load_teardown),
+	    cmocka_unit_test_setup_teardown(test_load_missing_files, load_setup, load_teardown),
+	    cmocka_unit_test_setup_teardown(test_load_krill_config, load_setup, load_teardown),
+	    cmocka_unit_test_setup_teardown(test_load_krill_config_empty, load_setup,
+					    load_teardown),
+	    cmocka_unit_test_setup_teardown(test_load_krill_config_missing, load_setup,
+					    load_teardown),
+	    cmocka_unit_test_setup_teardown(test_load_errors_name_file, load_setup, load_teardown),
+	    cmocka_unit_test_setup_teardown(test_load_storage, load_setup, load_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
