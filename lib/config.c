@@ -579,6 +579,7 @@ void config_apply(const struct krill_config *cfg, struct container *c)
 			b[i] = cfg->binds[i];
 			b[i].src = xstrdup(cfg->binds[i].src);
 			b[i].dst = xstrdup(cfg->binds[i].dst);
+			b[i].site = true; /* mounted with the default binds (SPEC §6 step 3) */
 		}
 		if (c->nbinds)
 			memcpy(b + cfg->nbinds, c->binds, c->nbinds * sizeof *b);

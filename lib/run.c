@@ -65,9 +65,10 @@ static void run_free(struct run *r)
 static int run_prepare(struct run *r, struct kerr *e)
 {
 	struct container *c = r->c;
+	/* The same name env.c uses for HOME with --home. */
 	struct passwd *pw = getpwuid(getuid());
 	const char *env_user = getenv("USER");
-	r->user = xstrdup(pw ? pw->pw_name : env_user ? env_user : "krill");
+	r->user = xstrdup(env_user && *env_user ? env_user : pw ? pw->pw_name : "krill");
 	const char *home = getenv("HOME");
 	r->home = home ? xstrdup(home) : pw ? xstrdup(pw->pw_dir) : NULL;
 	r->container_home = xasprintf("/home/%s", r->user);
