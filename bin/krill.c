@@ -8,6 +8,7 @@
 #include "container.h"
 #include "features.h"
 #include "image.h"
+#include "join_params.h"
 #include "launch.h"
 #include "log.h"
 #include "oci.h"
@@ -217,14 +218,16 @@ static int run_option(struct container *c, int opt, const char *arg, const char 
 		c->join = true;
 		return 0;
 	case OPT_JOIN_CT:
-		if (parse_ulong(arg, 65536, &n) < 0 || n == 0)
-			return bad("--join-ct", arg, "expected a number of peers (1-65536)");
+		if (join_parse_count("--join-ct", arg, 1, 65536, &n, &e) < 0)
+			return fail(&e);
 		c->join = true;
 		c->join_ct = n;
 		return 0;
 	case OPT_JOIN_TAG:
 		if (!*arg)
 			return bad("--join-tag", "", "empty tag");
+		if (strlen(arg) > 128)
+			return bad("--join-tag", arg, "longer than 128 characters");
 		c->join = true;
 		free(c->join_tag);
 		c->join_tag = xstrdup(arg);

@@ -14,6 +14,8 @@
 #include "run.h"
 #include "env.h"
 #include "image.h"
+#include "join.h"
+#include "nsjoin.h"
 #include "launch.h"
 #include "log.h"
 #include "ns.h"
@@ -30,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -46,6 +49,8 @@ struct run {
 	char *passwd, *group;
 	char *user, *home, *container_home, *tmpdir;
 	sigset_t oldmask;
+	struct join *join;      /* --join group, or NULL */
+	int ns_sock[2];         /* container -> supervisor: its namespace fds */
 };
 
 static void run_free(struct run *r)
@@ -58,6 +63,10 @@ static void run_free(struct run *r)
 	free(r->tmpdir);
 	if (r->sq)
 		squash_close(r->sq);
+	join_end(r->join);
+	for (int i = 0; i < 2; i++)
+		if (r->ns_sock[i] >= 0)
+			close(r->ns_sock[i]);
 }
 
 /* Host-side facts, gathered before any namespace exists: NSS lookups
@@ -122,6 +131,137 @@ static int run_mount_image(struct run *r, struct kerr *e)
 	return c->mountpoint ? tree_bind_image(c->mountpoint, e) : 0;
 }
 
+/* Hand the supervisor fds of our (the container's final) user and mount
+ * namespaces, so it can keep them for join peers and krill exec even after
+ * this process has exited. */
+static int send_namespaces(int sock, struct kerr *e)
+{
+	int fds[2] = {open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC),
+	              open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC)};
+	int rc = -1;
+	if (fds[0] < 0 || fds[1] < 0) {
+		kerr_set(e, errno, "can't open the container's namespaces");
+		goto out;
+	}
+	char cbuf[CMSG_SPACE(sizeof fds)] = {0};
+	char byte = 'n';
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+	                     .msg_controllen = sizeof cbuf};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof fds);
+	memcpy(CMSG_DATA(cm), fds, sizeof fds);
+	if (sendmsg(sock, &msg, MSG_NOSIGNAL) != 1) {
+		kerr_set(e, errno, "can't pass the container's namespaces to the supervisor");
+		goto out;
+	}
+	rc = 0;
+out:
+	for (int i = 0; i < 2; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return rc;
+}
+
+/* Supervisor: collect the container's namespaces: those we created
+ * ourselves, and the inner user and mount namespaces the container sends.
+ * Returns -1 if the container died before sending them. */
+static int collect_namespaces(struct run *r, struct ns_set *set)
+{
+	ns_set_init(set);
+	const struct container *c = r->c;
+	static const struct {
+		int kind;
+		const char *file;
+	} own[] = {{NS_USER_OUTER, "user"}, {NS_NET, "net"}, {NS_UTS, "uts"}, {NS_IPC, "ipc"},
+	           {NS_PID, "pid_for_children"}};
+	bool want[NS_COUNT] = {
+		[NS_USER_OUTER] = !r->privileged, [NS_NET] = c->net == NET_NONE,
+		[NS_UTS] = c->hostname != NULL, [NS_IPC] = c->ns_ipc, [NS_PID] = c->ns_pid,
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(own); i++) {
+		if (!want[own[i].kind])
+			continue;
+		char path[64];
+		snprintf(path, sizeof path, "/proc/self/ns/%s", own[i].file);
+		set->fd[own[i].kind] = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	int fds[2];
+	char cbuf[CMSG_SPACE(sizeof fds)];
+	char byte;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+	                     .msg_controllen = sizeof cbuf};
+	ssize_t n;
+	do
+		n = recvmsg(r->ns_sock[0], &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	struct cmsghdr *cm = n == 1 ? CMSG_FIRSTHDR(&msg) : NULL;
+	if (!cm || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof fds)) {
+		ns_set_close(set);
+		return -1;
+	}
+	memcpy(fds, CMSG_DATA(cm), sizeof fds);
+	if (r->privileged)
+		close(fds[0]); /* no user namespace of ours: that's the host's */
+	else
+		set->fd[NS_USER] = fds[0];
+	set->fd[NS_MNT] = fds[1];
+	return 0;
+}
+
+/* A join peer: wait for the winner's container, enter it, run our own
+ * command in it, and stay until that command (and all it started) ends,
+ * so the winner knows the container is still in use. */
+static int run_peer(struct run *r, struct kerr *e)
+{
+	struct container *c = r->c;
+	struct ns_set set;
+	if (join_wait(r->join, &set, e) < 0)
+		return EXIT_KRILL;
+	int rc = ns_set_enter(&set, e);
+	ns_set_close(&set);
+	if (rc < 0)
+		return EXIT_KRILL;
+	if (supervise_prepare(&r->oldmask) < 0) {
+		kerr_set(e, errno, "can't prepare the supervisor");
+		return EXIT_KRILL;
+	}
+	/* Joining a PID namespace takes effect for children: fork anyway, to
+	 * wait for our command. */
+	pid_t pid = fork();
+	if (pid < 0) {
+		kerr_set(e, errno, "can't fork");
+		return EXIT_KRILL;
+	}
+	if (pid == 0) {
+		sigprocmask(SIG_SETMASK, &r->oldmask, NULL);
+		_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (!c->argv && image_default_cmd(root, &c->argv, e) < 0)
+			goto fail;
+		if (!c->argv) {
+			c->argv = xcalloc(2, sizeof *c->argv);
+			c->argv[0] = xstrdup("/bin/sh");
+		}
+		if (!c->cwd)
+			c->cwd = image_default_cwd(root);
+		struct strv env = {0};
+		if (env_build(c, root, environ, &env, e) < 0)
+			goto fail;
+		int code = launch_exec(c, c->argv, env.v, r->privileged, e);
+		kerr_print(e);
+		_exit(code);
+	fail:
+		kerr_print(e);
+		_exit(EXIT_KRILL);
+	}
+	int status = supervise_wait(pid, false, NULL, NULL);
+	join_peer_done(r->join);
+	return status;
+}
+
 /* The container side, after the fork if there is one: build the tree,
  * enter the inner namespaces and exec.  Returns only on failure. */
 static int run_container_side(struct run *r, struct kerr *e)
@@ -169,17 +309,31 @@ static int run_container_side(struct run *r, struct kerr *e)
 		if (userns_unshare(c->uid, c->gid, CLONE_NEWNS, e) < 0)
 			return EXIT_KRILL;
 	}
+	if (r->ns_sock[1] >= 0 && send_namespaces(r->ns_sock[1], e) < 0)
+		return EXIT_KRILL;
 	return launch_exec(c, c->argv, env.v, r->privileged, e);
 }
 
 int run_container(struct container *c, struct kerr *e)
 {
-	struct run r = {.c = c, .privileged = geteuid() == 0 && !c->userns};
+	struct run r = {.c = c, .privileged = geteuid() == 0 && !c->userns,
+	                .ns_sock = {-1, -1}};
 	int status = EXIT_KRILL;
 	if (run_prepare(&r, e) < 0)
 		goto out;
+	bool winner = true;
+	if (c->join && join_begin(c, &r.join, &winner, e) < 0)
+		goto out;
+	if (!winner) {
+		status = run_peer(&r, e);
+		goto out;
+	}
 
-	r.supervise = (r.sq && !r.privileged) || c->ns_pid;
+	r.supervise = (r.sq && !r.privileged) || c->ns_pid || r.join;
+	if (r.join && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, r.ns_sock) < 0) {
+		kerr_set(e, errno, "can't create a socket pair");
+		goto out;
+	}
 	if (r.supervise && supervise_prepare(&r.oldmask) < 0) {
 		kerr_set(e, errno, "can't prepare the supervisor");
 		goto out;
@@ -209,6 +363,10 @@ int run_container(struct container *c, struct kerr *e)
 	if (pid == 0) {
 		if (r.sq)
 			squash_forget(r.sq); /* the FUSE connection belongs to the parent */
+		if (r.ns_sock[0] >= 0) {
+			close(r.ns_sock[0]);
+			r.ns_sock[0] = -1;
+		}
 		int rc = run_container_side(&r, e);
 		kerr_print(e);
 		_exit(rc);
@@ -216,9 +374,22 @@ int run_container(struct container *c, struct kerr *e)
 	prctl(PR_SET_NAME, "krill-supervise");
 	if (r.sq && squash_serve_start(r.sq, c->squash_threads, e) < 0) {
 		kill(pid, SIGKILL);
+		if (r.join)
+			join_fail(r.join);
 		goto out;
 	}
-	status = supervise_wait(pid, false, NULL, NULL);
+	struct ns_set held;
+	ns_set_init(&held);
+	if (r.join) {
+		close(r.ns_sock[1]);
+		r.ns_sock[1] = -1;
+		if (collect_namespaces(&r, &held) < 0)
+			join_fail(r.join); /* the container died during setup */
+		else
+			join_ready(r.join, &held);
+	}
+	status = supervise_wait(pid, false, r.join ? join_hold : NULL, r.join);
+	ns_set_close(&held);
 	/* The container has been reaped: any error it had, it printed. */
 	e->msg[0] = '\0';
 out:
