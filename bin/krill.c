@@ -11,8 +11,9 @@
 #include "join_params.h"
 #include "launch.h"
 #include "log.h"
+#include "attach.h"
 #include "oci.h"
-#include "ps.h"
+#include "record.h"
 #include "run.h"
 
 #include <errno.h>
@@ -434,10 +435,84 @@ static int cmd_run(int argc, char **argv)
 		log_to_syslog(argc, argv);
 	config_free(&cfg);
 
+	int status;
+	if (c.join_pid) {
+		/* IMAGE is still required (ch-run compatible), but the running
+		 * container's image is what the command sees. */
+		char pid[32];
+		snprintf(pid, sizeof pid, "%d", c.join_pid);
+		status = attach_run(&c, pid, false, &e);
+		if (e.msg[0] && status == EXIT_KRILL)
+			kerr_print(&e);
+		container_free(&c);
+		return status;
+	}
 	if (image_resolve(&c, &e) < 0)
 		return fail(&e);
-	int status = run_container(&c, &e);
+	status = run_container(&c, &e);
 	if (e.msg[0])
+		kerr_print(&e);
+	container_free(&c);
+	return status;
+}
+
+static const char usage_exec[] =
+	"Usage: krill exec [OPTIONS] PID|NAME [--] CMD [ARG...]\n"
+	"\n"
+	"Run CMD in a running container, with its namespaces, root, environment\n"
+	"and working directory.\n"
+	"\n"
+	"  -c, --cd=DIR               start in DIR\n"
+	"      --set-env[=FILE|VAR=VAL], --set-env0[=FILE], --unset-env=GLOB\n"
+	"                             change the environment, as in krill run\n"
+	"  -v, --verbose / -q, --quiet\n";
+
+static int exec_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"cd", required_argument, NULL, 'c'},
+		{"set-env", optional_argument, NULL, OPT_SET_ENV},
+		{"set-env0", optional_argument, NULL, OPT_SET_ENV0},
+		{"unset-env", required_argument, NULL, OPT_UNSET_ENV},
+		{"verbose", no_argument, NULL, 'v'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct container c;
+	container_init(&c);
+	optind = 1;
+	opterr = 0;
+	int opt;
+	while ((opt = getopt_long(argc, argv, "+:c:vqh", opts, NULL)) != -1) {
+		if (opt == '?' || opt == ':')
+			return getopt_error(argv, "see `krill exec --help`");
+		if (opt == 'h') {
+			fputs(usage_exec, stdout);
+			return 0;
+		}
+		int rc = run_option(&c, opt, optarg, NULL);
+		if (rc)
+			return rc;
+	}
+	if (optind >= argc) {
+		struct kerr e;
+		kerr_set(&e, 0, "no container given");
+		kerr_hint(&e, "usage: krill exec [OPTIONS] PID|NAME [--] CMD...");
+		return fail(&e);
+	}
+	const char *target = argv[optind++];
+	if (optind < argc && strcmp(argv[optind], "--") == 0)
+		optind++;
+	if (optind < argc) {
+		int n = argc - optind;
+		c.argv = xcalloc(n + 1, sizeof *c.argv);
+		for (int i = 0; i < n; i++)
+			c.argv[i] = xstrdup(argv[optind + i]);
+	}
+	struct kerr e = {0};
+	int status = attach_run(&c, target, true, &e);
+	if (e.msg[0] && status >= EXIT_KRILL)
 		kerr_print(&e);
 	container_free(&c);
 	return status;

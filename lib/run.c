@@ -20,6 +20,7 @@
 #include "log.h"
 #include "ns.h"
 #include "passwd.h"
+#include "record.h"
 #include "squash.h"
 #include "supervise.h"
 #include "tree.h"
@@ -35,6 +36,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -50,6 +52,7 @@ struct run {
 	char *user, *home, *container_home, *tmpdir;
 	sigset_t oldmask;
 	struct join *join;      /* --join group, or NULL */
+	int record_dir;         /* --name: the runtime directory, or -1 */
 	int ns_sock[2];         /* container -> supervisor: its namespace fds */
 };
 
@@ -64,6 +67,8 @@ static void run_free(struct run *r)
 	if (r->sq)
 		squash_close(r->sq);
 	join_end(r->join);
+	if (r->record_dir >= 0)
+		close(r->record_dir);
 	for (int i = 0; i < 2; i++)
 		if (r->ns_sock[i] >= 0)
 			close(r->ns_sock[i]);
@@ -99,6 +104,18 @@ static int run_prepare(struct run *r, struct kerr *e)
 	}
 	if (c->image_type == IMAGE_SQUASH && squash_open(c->image, &r->sq, e) < 0)
 		return -1;
+	if (c->name) {
+		_cleanup_free_ char *dir = record_dir(e);
+		if (!dir)
+			return -1;
+		r->record_dir = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		struct record old;
+		if (record_read(c->name, &old, NULL) == 0) {
+			record_free(&old);
+			return kerr_set(e, 0, "--name=%s: a container of that name is running",
+			                c->name);
+		}
+	}
 
 	r->host = (struct tree_host){
 		.user = r->user, .home = r->home, .tmpdir = r->tmpdir,
@@ -212,6 +229,22 @@ static int collect_namespaces(struct run *r, struct ns_set *set)
 	return 0;
 }
 
+/* --name: the record `krill exec` and `krill ps` find the container by. */
+static int run_record(struct run *r, pid_t main_pid, const struct ns_set *held, struct kerr *e)
+{
+	struct record rec = {.name = r->c->name, .pid = getpid(), .main_pid = main_pid,
+	                     .pid_start = proc_starttime(getpid()), .image = r->c->image,
+	                     .started = time(NULL), .peers = r->join ? r->c->join_ct : 1};
+	for (int i = 0; i < NS_COUNT; i++)
+		rec.fds[i] = held->fd[i];
+	if (record_write(r->record_dir, &rec, e) < 0) {
+		kerr_print(e);
+		e->msg[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
 /* A join peer: wait for the winner's container, enter it, run our own
  * command in it, and stay until that command (and all it started) ends,
  * so the winner knows the container is still in use. */
@@ -317,7 +350,7 @@ static int run_container_side(struct run *r, struct kerr *e)
 int run_container(struct container *c, struct kerr *e)
 {
 	struct run r = {.c = c, .privileged = geteuid() == 0 && !c->userns,
-	                .ns_sock = {-1, -1}};
+	                .ns_sock = {-1, -1}, .record_dir = -1};
 	int status = EXIT_KRILL;
 	if (run_prepare(&r, e) < 0)
 		goto out;
@@ -329,8 +362,11 @@ int run_container(struct container *c, struct kerr *e)
 		goto out;
 	}
 
-	r.supervise = (r.sq && !r.privileged) || c->ns_pid || r.join;
-	if (r.join && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, r.ns_sock) < 0) {
+	/* A named or joined container is held by its supervisor, which keeps
+	 * its namespaces for peers and krill exec. */
+	bool hold_ns = r.join || c->name;
+	r.supervise = (r.sq && !r.privileged) || c->ns_pid || hold_ns;
+	if (hold_ns && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, r.ns_sock) < 0) {
 		kerr_set(e, errno, "can't create a socket pair");
 		goto out;
 	}
@@ -380,15 +416,23 @@ int run_container(struct container *c, struct kerr *e)
 	}
 	struct ns_set held;
 	ns_set_init(&held);
-	if (r.join) {
+	bool recorded = false;
+	if (hold_ns) {
 		close(r.ns_sock[1]);
 		r.ns_sock[1] = -1;
-		if (collect_namespaces(&r, &held) < 0)
-			join_fail(r.join); /* the container died during setup */
-		else
-			join_ready(r.join, &held);
+		if (collect_namespaces(&r, &held) < 0) {
+			if (r.join)
+				join_fail(r.join); /* the container died during setup */
+		} else {
+			if (r.join)
+				join_ready(r.join, &held);
+			if (c->name)
+				recorded = run_record(&r, pid, &held, e) == 0;
+		}
 	}
 	status = supervise_wait(pid, false, r.join ? join_hold : NULL, r.join);
+	if (recorded)
+		record_remove_at(r.record_dir, c->name);
 	ns_set_close(&held);
 	/* The container has been reaped: any error it had, it printed. */
 	e->msg[0] = '\0';
