@@ -4,10 +4,20 @@
 #include "log.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 static int add_compat_arches(scmp_filter_ctx ctx, struct kerr *e)
 {
@@ -253,4 +263,220 @@ int seccomp_profile_load(const struct seccomp_profile *p, uint64_t caps, struct 
 		return -1;
 	klog(KLOG_VERBOSE, "loading seccomp profile %s", p->filename);
 	return seccomp_ctx_load(ctx, e);
+}
+
+/* ---- BPF export, load and cache ---------------------------------------- */
+
+int seccomp_bpf_from_ctx(scmp_filter_ctx ctx, unsigned flags, struct seccomp_bpf *out,
+                         struct kerr *e)
+{
+	memset(out, 0, sizeof *out);
+	_cleanup_close_ int fd = memfd_create("krill-seccomp", MFD_CLOEXEC);
+	if (fd < 0) {
+		seccomp_release(ctx);
+		return kerr_set(e, errno, "memfd_create");
+	}
+	int rc = seccomp_export_bpf(ctx, fd);
+	seccomp_release(ctx);
+	if (rc < 0)
+		return kerr_set(e, -rc, "seccomp: can't export the filter");
+	off_t size = lseek(fd, 0, SEEK_END);
+	size_t n = size > 0 ? (size_t)size / sizeof(struct sock_filter) : 0;
+	if (n == 0 || n > BPF_MAXINSNS)
+		return kerr_set(e, E2BIG, "seccomp: the filter has %zu instructions", n);
+	out->insns = xmalloc(n * sizeof(struct sock_filter));
+	if (pread(fd, out->insns, n * sizeof(struct sock_filter), 0) !=
+	    (ssize_t)(n * sizeof(struct sock_filter))) {
+		seccomp_bpf_free(out);
+		return kerr_set(e, EIO, "seccomp: can't read the exported filter back");
+	}
+	out->len = (unsigned short)n;
+	out->flags = flags;
+	return 0;
+}
+
+int seccomp_bpf_load(const struct seccomp_bpf *b, struct kerr *e)
+{
+	struct sock_fprog prog = {.len = b->len, .filter = b->insns};
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return kerr_set(e, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, b->flags, &prog) < 0)
+		return kerr_set(e, errno, "can't load the seccomp filter");
+	return 0;
+}
+
+void seccomp_bpf_free(struct seccomp_bpf *b)
+{
+	free(b->insns);
+	b->insns = NULL;
+	b->len = 0;
+}
+
+const char *seccomp_cache_dir(void)
+{
+	static char dir[PATH_MAX];
+	const char *base = geteuid() == 0 ? "/run" : getenv("XDG_RUNTIME_DIR");
+	if (!base || base[0] != '/')
+		return NULL;
+	snprintf(dir, sizeof dir, "%s/krill", base);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return NULL;
+	snprintf(dir, sizeof dir, "%s/krill/seccomp", base);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return NULL;
+	return dir;
+}
+
+struct key {
+	char *buf;
+	size_t len;
+};
+
+static void key_add(struct key *k, const void *p, size_t n)
+{
+	k->buf = xrealloc(k->buf, k->len + n);
+	memcpy(k->buf + k->len, p, n);
+	k->len += n;
+}
+
+static struct key make_key(const char *kind, uint64_t caps, const char *text, size_t len)
+{
+	struct key k = {NULL, 0};
+	struct utsname u;
+	memset(&u, 0, sizeof u);
+	uname(&u);
+	const struct scmp_version *v = seccomp_version();
+	char head[512];
+	int n = snprintf(head, sizeof head, "krill-seccomp 1\n%s\n%s %s\n%u.%u.%u\n%u\n%016llx\n",
+	                 kind, u.release, u.machine, v->major, v->minor, v->micro,
+	                 seccomp_arch_native(), (unsigned long long)caps);
+	key_add(&k, head, (size_t)n);
+	key_add(&k, text, len);
+	return k;
+}
+
+static uint64_t fnv1a(const char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	while (n--) {
+		h ^= (unsigned char)*p++;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* Entry: u64 key length, key, u32 flags, u32 count, instructions. */
+struct entry_head {
+	uint32_t flags, len;
+};
+
+static bool trusted(int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) == 0 && st.st_uid == geteuid() && !(st.st_mode & 022);
+}
+
+static bool cache_get(const char *dir, const struct key *k, struct seccomp_bpf *out)
+{
+	char name[32];
+	snprintf(name, sizeof name, "%016llx.bpf", (unsigned long long)fnv1a(k->buf, k->len));
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || !trusted(dfd))
+		return false;
+	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	if (fd < 0 || !trusted(fd) || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return false;
+	struct entry_head h;
+	size_t len = (size_t)st.st_size, head = 8 + k->len + sizeof h;
+	if (len < head || len > head + BPF_MAXINSNS * sizeof(struct sock_filter))
+		return false;
+	_cleanup_free_ char *buf = xmalloc(len);
+	if (pread(fd, buf, len, 0) != (ssize_t)len)
+		return false;
+	uint64_t klen;
+	memcpy(&klen, buf, 8);
+	if (klen != k->len || memcmp(buf + 8, k->buf, klen) != 0)
+		return false;
+	memcpy(&h, buf + 8 + klen, sizeof h);
+	size_t body = len - head;
+	if (h.len == 0 || h.len > BPF_MAXINSNS || body != h.len * sizeof(struct sock_filter))
+		return false;
+	out->insns = xmalloc(body);
+	memcpy(out->insns, buf + head, body);
+	out->len = (unsigned short)h.len;
+	out->flags = h.flags;
+	return true;
+}
+
+static void cache_put(const char *dir, const struct key *k, const struct seccomp_bpf *b)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	snprintf(path, sizeof path, "%s/%016llx.bpf", dir,
+	         (unsigned long long)fnv1a(k->buf, k->len));
+	snprintf(tmp, sizeof tmp, "%s/.tmp.XXXXXX", dir);
+	_cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return;
+	uint64_t klen = k->len;
+	struct entry_head h = {b->flags, b->len};
+	size_t body = b->len * sizeof(struct sock_filter);
+	struct iovec iov[] = {{&klen, 8}, {k->buf, k->len}, {&h, sizeof h}, {b->insns, body}};
+	ssize_t want = (ssize_t)(8 + k->len + sizeof h + body);
+	if (writev(fd, iov, ARRAY_SIZE(iov)) != want || rename(tmp, path) < 0) {
+		unlink(tmp);
+		return;
+	}
+	klog(KLOG_DEBUG, "cached the seccomp filter in %s", path);
+}
+
+static unsigned profile_flags(const struct seccomp_profile *p)
+{
+	return (p->flag_tsync ? SECCOMP_FILTER_FLAG_TSYNC : 0) |
+	       (p->flag_log ? SECCOMP_FILTER_FLAG_LOG : 0) |
+	       (p->flag_spec_allow ? SECCOMP_FILTER_FLAG_SPEC_ALLOW : 0);
+}
+
+int seccomp_prepare_profile(const char *buf, size_t len, const char *filename, uint64_t caps,
+                            const char *cache_dir, struct seccomp_bpf *out, struct kerr *e)
+{
+	memset(out, 0, sizeof *out);
+	struct key k = make_key("profile", caps, buf, len);
+	int rc = 0;
+	if (cache_dir && cache_get(cache_dir, &k, out)) {
+		klog(KLOG_DEBUG, "seccomp profile %s: compiled filter from the cache", filename);
+		goto done;
+	}
+	struct seccomp_profile *p;
+	scmp_filter_ctx ctx;
+	if ((rc = seccomp_profile_parse(buf, len, filename, &p, e)) < 0)
+		goto done;
+	rc = seccomp_profile_build(p, caps, &ctx, e);
+	unsigned flags = profile_flags(p);
+	seccomp_profile_free(p);
+	if (rc < 0 || (rc = seccomp_bpf_from_ctx(ctx, flags, out, e)) < 0)
+		goto done;
+	if (cache_dir)
+		cache_put(cache_dir, &k, out);
+done:
+	free(k.buf);
+	return rc;
+}
+
+int seccomp_prepare_fakeroot(const char *cache_dir, struct seccomp_bpf *out, struct kerr *e)
+{
+	memset(out, 0, sizeof *out);
+	struct key k = make_key("fakeroot", 0, "", 0);
+	scmp_filter_ctx ctx;
+	int rc = 0;
+	if (cache_dir && cache_get(cache_dir, &k, out))
+		goto done;
+	if ((rc = seccomp_fakeroot_build(&ctx, e)) < 0 ||
+	    (rc = seccomp_bpf_from_ctx(ctx, 0, out, e)) < 0)
+		goto done;
+	if (cache_dir)
+		cache_put(cache_dir, &k, out);
+done:
+	free(k.buf);
+	return rc;
 }

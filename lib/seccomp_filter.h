@@ -36,4 +36,41 @@ int seccomp_profile_load(const struct seccomp_profile *p, uint64_t caps, struct 
 /* Load a built filter (and release it). */
 int seccomp_ctx_load(scmp_filter_ctx ctx, struct kerr *e);
 
+/* ---- compile early, load late ------------------------------------------
+ * Compiling Docker's default profile costs ~25 ms (libseccomp's rule
+ * database and BPF generation for three arches); loading the result is one
+ * syscall.  So the front door prepares the BPF before any setup (parse
+ * errors exit 125 with nothing to undo), and the container child loads it
+ * just before execve.  A prepared program may come from a cache directory,
+ * keyed by everything the result depends on (profile text, caps, kernel
+ * release, native arch, libseccomp version); the full key is stored in the
+ * entry and compared byte for byte, so a hash collision can't substitute a
+ * filter.  Entries and the directory must belong to the caller and be
+ * writable by nobody else, else they are ignored. */
+struct seccomp_bpf {
+	void *insns;      /* struct sock_filter[len] */
+	unsigned short len;
+	unsigned flags;   /* SECCOMP_FILTER_FLAG_* for seccomp(2) */
+};
+
+/* cache_dir NULL: no cache.  Parse/compile errors as seccomp_profile_parse
+ * and seccomp_profile_build give them. */
+int seccomp_prepare_profile(const char *buf, size_t len, const char *filename, uint64_t caps,
+                            const char *cache_dir, struct seccomp_bpf *out, struct kerr *e);
+int seccomp_prepare_fakeroot(const char *cache_dir, struct seccomp_bpf *out, struct kerr *e);
+
+/* The caller's cache directory, created 0700 if missing: /run/krill/seccomp
+ * for root, $XDG_RUNTIME_DIR/krill/seccomp otherwise; NULL if none is
+ * usable (then run uncached). */
+const char *seccomp_cache_dir(void);
+
+/* Export a built filter (released) as BPF. */
+int seccomp_bpf_from_ctx(scmp_filter_ctx ctx, unsigned flags, struct seccomp_bpf *out,
+                         struct kerr *e);
+
+/* PR_SET_NO_NEW_PRIVS, then seccomp(SECCOMP_SET_MODE_FILTER).  Async-signal
+ * safe apart from the error text, so it may run in a vfork/clone child. */
+int seccomp_bpf_load(const struct seccomp_bpf *b, struct kerr *e);
+void seccomp_bpf_free(struct seccomp_bpf *b);
+
 #endif

@@ -481,7 +481,6 @@ static int rule_elem(struct pctx *c, json_t *v, size_t i, void *arg)
 	struct seccomp_profile *p = arg;
 	struct seccomp_rule *r = &p->rules[i];
 	p->nrules = i + 1;
-	r->line = line_of(c);
 	if (!json_is_object(v))
 		return type_err(c, "an object");
 	c->rule_depth = c->depth;
@@ -517,6 +516,28 @@ static int rule_elem(struct pctx *c, json_t *v, size_t i, void *arg)
 		return -1;
 	c->label = NULL;
 	return 0;
+}
+
+/* Each rule's line, in one pass over the syscalls array (a line_of per rule
+ * would rescan the text from the start each time). */
+static void rule_lines(struct pctx *c, struct seccomp_profile *p)
+{
+	const char *end = c->buf + c->len;
+	const char *q = locate(c->buf, end, c->path, c->depth < MAX_DEPTH ? c->depth : MAX_DEPTH);
+	const char *counted = c->buf;
+	int line = 1;
+	if (q >= end || *q != '[')
+		return;
+	q++;
+	for (size_t i = 0; i < p->nrules && (q = skip_ws(q, end)) < end && *q != ']'; i++) {
+		for (; counted < q; counted++)
+			line += *counted == '\n';
+		p->rules[i].line = line;
+		q = skip_ws(skip_val(q, end), end);
+		if (q >= end || *q != ',')
+			break;
+		q++;
+	}
 }
 
 static int flag_elem(struct pctx *c, json_t *v, size_t i, void *arg)
@@ -576,6 +597,7 @@ static int parse_root(struct pctx *c, json_t *root, struct seccomp_profile *p)
 		p->rules = xcalloc(json_array_size(sys) + 1, sizeof *p->rules);
 	if (each(c, sys, "an array of objects", rule_elem, p) < 0)
 		return -1;
+	rule_lines(c, p);
 	pop(c);
 	return 0;
 }
