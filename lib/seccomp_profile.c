@@ -525,7 +525,10 @@ static void rule_lines(struct pctx *c, struct seccomp_profile *p)
 	const char *end = c->buf + c->len;
 	const char *q = locate(c->buf, end, c->path, c->depth < MAX_DEPTH ? c->depth : MAX_DEPTH);
 	const char *counted = c->buf;
-	int line = 1;
+	int line = line_of(c);
+	for (size_t i = 0; i < p->nrules; i++)
+		p->rules[i].line = line;
+	line = 1;
 	if (q >= end || *q != '[')
 		return;
 	q++;
@@ -624,6 +627,14 @@ int seccomp_profile_parse(const char *buf, size_t len, const char *filename,
                           struct seccomp_profile **out, struct kerr *e)
 {
 	*out = NULL;
+	/* jansson reads past a NUL byte where the line scanner would stop. */
+	const char *nul = memchr(buf, '\0', len);
+	if (nul) {
+		int line = 1;
+		for (const char *q = buf; q < nul; q++)
+			line += *q == '\n';
+		return kerr_set(e, 0, "%s:%d: invalid JSON: NUL byte", filename, line);
+	}
 	json_error_t je;
 	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
 	if (!root)

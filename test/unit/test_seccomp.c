@@ -166,6 +166,10 @@ static void test_err_bad_json(void **state)
 	expect_error("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"defaultAction\": \"SCMP_ACT_LOG\"}",
 	             "p.json:1:51: invalid JSON: duplicate object key near '\"defaultAction\"'");
 	expect_error("[1]", "p.json:1: profile: expected a JSON object");
+	struct seccomp_profile *p;
+	struct kerr e = {0};
+	assert_int_equal(seccomp_profile_parse("{\n\"a\"\0:1}", 9, "p.json", &p, &e), -1);
+	assert_string_equal(e.msg, "p.json:2: invalid JSON: NUL byte");
 }
 
 static void test_err_unknown_action(void **state)
