@@ -15,26 +15,55 @@
 
 #define N(c) [CAP_##c] = "CAP_" #c
 static const char *const cap_names[] = {
-	N(CHOWN),           N(DAC_OVERRIDE),  N(DAC_READ_SEARCH), N(FOWNER),
-	N(FSETID),          N(KILL),          N(SETGID),          N(SETUID),
-	N(SETPCAP),         N(LINUX_IMMUTABLE), N(NET_BIND_SERVICE), N(NET_BROADCAST),
-	N(NET_ADMIN),       N(NET_RAW),       N(IPC_LOCK),        N(IPC_OWNER),
-	N(SYS_MODULE),      N(SYS_RAWIO),     N(SYS_CHROOT),      N(SYS_PTRACE),
-	N(SYS_PACCT),       N(SYS_ADMIN),     N(SYS_BOOT),        N(SYS_NICE),
-	N(SYS_RESOURCE),    N(SYS_TIME),      N(SYS_TTY_CONFIG),  N(MKNOD),
-	N(LEASE),           N(AUDIT_WRITE),   N(AUDIT_CONTROL),   N(SETFCAP),
-	N(MAC_OVERRIDE),    N(MAC_ADMIN),     N(SYSLOG),          N(WAKE_ALARM),
-	N(BLOCK_SUSPEND),   N(AUDIT_READ),    N(PERFMON),         N(BPF),
-	N(CHECKPOINT_RESTORE),
+    N(CHOWN),
+    N(DAC_OVERRIDE),
+    N(DAC_READ_SEARCH),
+    N(FOWNER),
+    N(FSETID),
+    N(KILL),
+    N(SETGID),
+    N(SETUID),
+    N(SETPCAP),
+    N(LINUX_IMMUTABLE),
+    N(NET_BIND_SERVICE),
+    N(NET_BROADCAST),
+    N(NET_ADMIN),
+    N(NET_RAW),
+    N(IPC_LOCK),
+    N(IPC_OWNER),
+    N(SYS_MODULE),
+    N(SYS_RAWIO),
+    N(SYS_CHROOT),
+    N(SYS_PTRACE),
+    N(SYS_PACCT),
+    N(SYS_ADMIN),
+    N(SYS_BOOT),
+    N(SYS_NICE),
+    N(SYS_RESOURCE),
+    N(SYS_TIME),
+    N(SYS_TTY_CONFIG),
+    N(MKNOD),
+    N(LEASE),
+    N(AUDIT_WRITE),
+    N(AUDIT_CONTROL),
+    N(SETFCAP),
+    N(MAC_OVERRIDE),
+    N(MAC_ADMIN),
+    N(SYSLOG),
+    N(WAKE_ALARM),
+    N(BLOCK_SUSPEND),
+    N(AUDIT_READ),
+    N(PERFMON),
+    N(BPF),
+    N(CHECKPOINT_RESTORE),
 };
 #undef N
 
 const uint64_t caps_default =
-	CAPS_BIT(CAP_CHOWN) | CAPS_BIT(CAP_DAC_OVERRIDE) | CAPS_BIT(CAP_FSETID) |
-	CAPS_BIT(CAP_FOWNER) | CAPS_BIT(CAP_MKNOD) | CAPS_BIT(CAP_NET_RAW) |
-	CAPS_BIT(CAP_SETGID) | CAPS_BIT(CAP_SETUID) | CAPS_BIT(CAP_SETFCAP) |
-	CAPS_BIT(CAP_SETPCAP) | CAPS_BIT(CAP_NET_BIND_SERVICE) | CAPS_BIT(CAP_SYS_CHROOT) |
-	CAPS_BIT(CAP_KILL) | CAPS_BIT(CAP_AUDIT_WRITE);
+    CAPS_BIT(CAP_CHOWN) | CAPS_BIT(CAP_DAC_OVERRIDE) | CAPS_BIT(CAP_FSETID) | CAPS_BIT(CAP_FOWNER) |
+    CAPS_BIT(CAP_MKNOD) | CAPS_BIT(CAP_NET_RAW) | CAPS_BIT(CAP_SETGID) | CAPS_BIT(CAP_SETUID) |
+    CAPS_BIT(CAP_SETFCAP) | CAPS_BIT(CAP_SETPCAP) | CAPS_BIT(CAP_NET_BIND_SERVICE) |
+    CAPS_BIT(CAP_SYS_CHROOT) | CAPS_BIT(CAP_KILL) | CAPS_BIT(CAP_AUDIT_WRITE);
 
 const uint64_t caps_all = (CAPS_BIT(ARRAY_SIZE(cap_names) - 1) << 1) - 1;
 
@@ -79,7 +108,7 @@ static int mask_of(const struct strv *s, const char *opt, uint64_t *mask, struct
 		if (caps_parse_name(s->v[i], &cap, NULL) < 0) {
 			kerr_set(e, 0, "%s=%s: unknown capability", opt, s->v[i]);
 			return kerr_hint(e, "names are those of capabilities(7), with or without "
-			                    "CAP_, or ALL");
+					    "CAP_, or ALL");
 		}
 		*mask |= CAPS_BIT(cap);
 	}
@@ -87,7 +116,7 @@ static int mask_of(const struct strv *s, const char *opt, uint64_t *mask, struct
 }
 
 int caps_from_options(const struct strv *add, const struct strv *drop, struct capsets *out,
-                      struct kerr *e)
+		      struct kerr *e)
 {
 	uint64_t addm, dropm, set = caps_default;
 	if (mask_of(add, "--cap-add", &addm, e) < 0 || mask_of(drop, "--cap-drop", &dropm, e) < 0)
@@ -97,8 +126,8 @@ int caps_from_options(const struct strv *add, const struct strv *drop, struct ca
 	else if (strv_has_all(drop))
 		set = 0;
 	set = (set & ~dropm) | addm;
-	*out = (struct capsets){.bounding = set, .effective = set, .permitted = set,
-	                        .inheritable = set, .ambient = 0};
+	*out = (struct capsets){
+	    .bounding = set, .effective = set, .permitted = set, .inheritable = set, .ambient = 0};
 	return 0;
 }
 
@@ -137,7 +166,7 @@ static int missing_cap(uint64_t want, uint64_t have, const char *set, struct ker
 		if ((want & ~have) & CAPS_BIT(c)) {
 			kerr_set(e, EPERM, "%s: can't put it in the %s set", caps_name(c), set);
 			return kerr_hint(e, "krill itself does not hold it (see CapBnd/CapPrm in "
-			                    "/proc/self/status); drop it with --cap-drop");
+					    "/proc/self/status); drop it with --cap-drop");
 		}
 	return 0;
 }
@@ -157,7 +186,7 @@ static int drop_bounding(uint64_t keep, uint64_t mask, struct kerr *e)
 		if ((bnd & CAPS_BIT(c)) && !(keep & CAPS_BIT(c)) &&
 		    prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
 			return kerr_set(e, errno, "can't drop %s from the bounding set",
-			                caps_name(c) ? caps_name(c) : "a capability");
+					caps_name(c) ? caps_name(c) : "a capability");
 	return 0;
 }
 
@@ -187,7 +216,8 @@ static int set_eff_perm_inh_amb(const struct capsets *s, uint64_t mask, struct k
 		return -1;
 	for (int c = 0; c < 64; c++)
 		if ((amb & CAPS_BIT(c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
-			return kerr_set(e, errno, "can't raise %s in the ambient set", caps_name(c));
+			return kerr_set(e, errno, "can't raise %s in the ambient set",
+					caps_name(c));
 	return 0;
 }
 
@@ -206,7 +236,7 @@ int caps_apply(const struct capsets *s, struct kerr *e)
 }
 
 int caps_apply_for_uid(const struct capsets *s, uid_t uid, gid_t gid, const gid_t *groups,
-                       size_t ngroups, struct kerr *e)
+		       size_t ngroups, struct kerr *e)
 {
 	uint64_t mask = kernel_mask();
 	if (drop_bounding(s->bounding, mask, e) < 0)

@@ -37,7 +37,7 @@ const char *caps_name(int cap);
  * effective, permitted and inheritable get the result; ambient is empty.
  * Errors name the option: `--cap-add=FOO: unknown capability`. */
 int caps_from_options(const struct strv *add, const struct strv *drop, struct capsets *out,
-                      struct kerr *e);
+		      struct kerr *e);
 
 /* The highest capability number the running kernel knows
  * (/proc/sys/kernel/cap_last_cap, else probed with PR_CAPBSET_READ). */
@@ -58,6 +58,6 @@ int caps_apply(const struct capsets *s, struct kerr *e);
  * is Docker's "a non-root user gets no effective caps".  Pass ngroups = 0 to
  * drop every supplementary group. */
 int caps_apply_for_uid(const struct capsets *s, uid_t uid, gid_t gid, const gid_t *groups,
-                       size_t ngroups, struct kerr *e);
+		       size_t ngroups, struct kerr *e);
 
 #endif

@@ -49,11 +49,11 @@ static scmp_filter_ctx new_ctx(uint32_t def, struct kerr *e)
 }
 
 static const char *const fakeroot_calls[] = {
-	"chown", "fchown", "fchownat", "lchown", "chown32", "fchown32", "lchown32",
-	"setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setfsuid",
-	"setfsgid", "setuid32", "setgid32", "setreuid32", "setregid32", "setresuid32",
-	"setresgid32", "setfsuid32", "setfsgid32", "setgroups", "setgroups32", "capset",
-	"kexec_load",
+    "chown",	   "fchown",	  "fchownat",	 "lchown",     "chown32",    "fchown32",
+    "lchown32",	   "setuid",	  "setgid",	 "setreuid",   "setregid",   "setresuid",
+    "setresgid",   "setfsuid",	  "setfsgid",	 "setuid32",   "setgid32",   "setreuid32",
+    "setregid32",  "setresuid32", "setresgid32", "setfsuid32", "setfsgid32", "setgroups",
+    "setgroups32", "capset",	  "kexec_load",
 };
 
 int seccomp_fakeroot_build(scmp_filter_ctx *out, struct kerr *e)
@@ -79,7 +79,7 @@ int seccomp_fakeroot_build(scmp_filter_ctx *out, struct kerr *e)
 	for (size_t i = 0; i < ARRAY_SIZE(mk); i++)
 		for (size_t t = 0; t < ARRAY_SIZE(types); t++) {
 			struct scmp_arg_cmp cmp = {mk[i].mode_arg, SCMP_CMP_MASKED_EQ, S_IFMT,
-			                           types[t]};
+						   types[t]};
 			int nr = seccomp_syscall_resolve_name(mk[i].name);
 			if ((rc = seccomp_rule_add_array(ctx, fake, nr, 1, &cmp)) < 0) {
 				kerr_set(e, -rc, "seccomp: can't add a rule for %s", mk[i].name);
@@ -101,7 +101,8 @@ int seccomp_ctx_load(scmp_filter_ctx ctx, struct kerr *e)
 	if (rc < 0) {
 		kerr_set(e, -rc, "can't load the seccomp filter");
 		if (rc == -EACCES || rc == -EPERM)
-			kerr_hint(e, "the kernel needs no_new_privs or CAP_SYS_ADMIN to load a filter");
+			kerr_hint(
+			    e, "the kernel needs no_new_privs or CAP_SYS_ADMIN to load a filter");
 		return -1;
 	}
 	return 0;
@@ -124,20 +125,20 @@ static const struct {
 	uint32_t arch;
 	const char *names[3];
 } arch_names[] = {
-	{SCMP_ARCH_X86_64, {"amd64", "x86_64"}},
-	{SCMP_ARCH_X86, {"386", "x86", "i386"}},
-	{SCMP_ARCH_X32, {"x32"}},
-	{SCMP_ARCH_AARCH64, {"arm64", "aarch64"}},
-	{SCMP_ARCH_ARM, {"arm"}},
-	{SCMP_ARCH_PPC64LE, {"ppc64le"}},
-	{SCMP_ARCH_PPC64, {"ppc64"}},
-	{SCMP_ARCH_S390X, {"s390x"}},
-	{SCMP_ARCH_S390, {"s390"}},
-	{SCMP_ARCH_RISCV64, {"riscv64"}},
-	{SCMP_ARCH_MIPS64, {"mips64"}},
-	{SCMP_ARCH_MIPSEL64, {"mips64le"}},
-	{SCMP_ARCH_MIPS, {"mips"}},
-	{SCMP_ARCH_MIPSEL, {"mipsle"}},
+    {SCMP_ARCH_X86_64, {"amd64", "x86_64"}},
+    {SCMP_ARCH_X86, {"386", "x86", "i386"}},
+    {SCMP_ARCH_X32, {"x32"}},
+    {SCMP_ARCH_AARCH64, {"arm64", "aarch64"}},
+    {SCMP_ARCH_ARM, {"arm"}},
+    {SCMP_ARCH_PPC64LE, {"ppc64le"}},
+    {SCMP_ARCH_PPC64, {"ppc64"}},
+    {SCMP_ARCH_S390X, {"s390x"}},
+    {SCMP_ARCH_S390, {"s390"}},
+    {SCMP_ARCH_RISCV64, {"riscv64"}},
+    {SCMP_ARCH_MIPS64, {"mips64"}},
+    {SCMP_ARCH_MIPSEL64, {"mips64le"}},
+    {SCMP_ARCH_MIPS, {"mips"}},
+    {SCMP_ARCH_MIPSEL, {"mipsle"}},
 };
 
 static bool arch_listed(const struct strv *list, uint32_t arch)
@@ -163,7 +164,7 @@ static void kernel_version(unsigned v[2])
 }
 
 static bool rule_applies(const struct seccomp_rule *r, uint64_t caps, uint32_t native,
-                         const unsigned kver[2])
+			 const unsigned kver[2])
 {
 	if ((caps & r->caps_include) != r->caps_include || (caps & r->caps_exclude))
 		return false;
@@ -189,7 +190,8 @@ static int add_rule(scmp_filter_ctx ctx, const struct seccomp_rule *r, int nr)
 	for (size_t i = 0; i < r->nargs; i++) {
 		const struct seccomp_arg *a = &r->args[i];
 		/* OCI's MASKED_EQ is (arg & value) == valueTwo: libseccomp's mask first. */
-		cmp[distinct ? i : 0] = (struct scmp_arg_cmp){a->index, a->op, a->value, a->value_two};
+		cmp[distinct ? i : 0] =
+		    (struct scmp_arg_cmp){a->index, a->op, a->value, a->value_two};
 		if (!distinct) {
 			int rc = seccomp_rule_add_array(ctx, r->action, nr, 1, cmp);
 			if (rc < 0)
@@ -204,7 +206,7 @@ static int add_rule(scmp_filter_ctx ctx, const struct seccomp_rule *r, int nr)
 }
 
 int seccomp_profile_build(const struct seccomp_profile *p, uint64_t caps, scmp_filter_ctx *out,
-                          struct kerr *e)
+			  struct kerr *e)
 {
 	scmp_filter_ctx ctx = new_ctx(p->default_action, e);
 	if (!ctx)
@@ -222,7 +224,8 @@ int seccomp_profile_build(const struct seccomp_profile *p, uint64_t caps, scmp_f
 				rc = 0;
 	}
 	if (rc < 0) {
-		kerr_set(e, -rc, "%s: can't add an architecture to the seccomp filter", p->filename);
+		kerr_set(e, -rc, "%s: can't add an architecture to the seccomp filter",
+			 p->filename);
 		goto fail;
 	}
 	if ((p->flag_tsync && (rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) < 0) ||
@@ -244,7 +247,7 @@ int seccomp_profile_build(const struct seccomp_profile *p, uint64_t caps, scmp_f
 				continue; /* the parser let it through: can't happen */
 			if ((rc = add_rule(ctx, r, nr)) < 0) {
 				kerr_set(e, -rc, "%s:%d: syscall '%s': can't add the rule",
-				         p->filename, r->line, r->names.v[k]);
+					 p->filename, r->line, r->names.v[k]);
 				goto fail;
 			}
 		}
@@ -268,7 +271,7 @@ int seccomp_profile_load(const struct seccomp_profile *p, uint64_t caps, struct 
 /* ---- BPF export, load and cache ---------------------------------------- */
 
 int seccomp_bpf_from_ctx(scmp_filter_ctx ctx, unsigned flags, struct seccomp_bpf *out,
-                         struct kerr *e)
+			 struct kerr *e)
 {
 	memset(out, 0, sizeof *out);
 	_cleanup_close_ int fd = memfd_create("krill-seccomp", MFD_CLOEXEC);
@@ -348,8 +351,8 @@ static struct key make_key(const char *kind, uint64_t caps, const char *text, si
 	const struct scmp_version *v = seccomp_version();
 	char head[512];
 	int n = snprintf(head, sizeof head, "krill-seccomp 1\n%s\n%s %s\n%u.%u.%u\n%u\n%016llx\n",
-	                 kind, u.release, u.machine, v->major, v->minor, v->micro,
-	                 seccomp_arch_native(), (unsigned long long)caps);
+			 kind, u.release, u.machine, v->major, v->minor, v->micro,
+			 seccomp_arch_native(), (unsigned long long)caps);
 	key_add(&k, head, (size_t)n);
 	key_add(&k, text, len);
 	return k;
@@ -413,7 +416,7 @@ static void cache_put(const char *dir, const struct key *k, const struct seccomp
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
 	snprintf(path, sizeof path, "%s/%016llx.bpf", dir,
-	         (unsigned long long)fnv1a(k->buf, k->len));
+		 (unsigned long long)fnv1a(k->buf, k->len));
 	snprintf(tmp, sizeof tmp, "%s/.tmp.XXXXXX", dir);
 	_cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
@@ -438,7 +441,7 @@ static unsigned profile_flags(const struct seccomp_profile *p)
 }
 
 int seccomp_prepare_profile(const char *buf, size_t len, const char *filename, uint64_t caps,
-                            const char *cache_dir, struct seccomp_bpf *out, struct kerr *e)
+			    const char *cache_dir, struct seccomp_bpf *out, struct kerr *e)
 {
 	memset(out, 0, sizeof *out);
 	struct key k = make_key("profile", caps, buf, len);

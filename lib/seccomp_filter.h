@@ -30,7 +30,7 @@ int seccomp_fakeroot_load(struct kerr *e);
  * uname) are left out, as are rules whose action is the default action.
  * Errors name the file, the rule's line and the syscall. */
 int seccomp_profile_build(const struct seccomp_profile *p, uint64_t caps, scmp_filter_ctx *out,
-                          struct kerr *e);
+			  struct kerr *e);
 int seccomp_profile_load(const struct seccomp_profile *p, uint64_t caps, struct kerr *e);
 
 /* Load a built filter (and release it). */
@@ -48,15 +48,15 @@ int seccomp_ctx_load(scmp_filter_ctx ctx, struct kerr *e);
  * filter.  Entries and the directory must belong to the caller and be
  * writable by nobody else, else they are ignored. */
 struct seccomp_bpf {
-	void *insns;      /* struct sock_filter[len] */
+	void *insns; /* struct sock_filter[len] */
 	unsigned short len;
-	unsigned flags;   /* SECCOMP_FILTER_FLAG_* for seccomp(2) */
+	unsigned flags; /* SECCOMP_FILTER_FLAG_* for seccomp(2) */
 };
 
 /* cache_dir NULL: no cache.  Parse/compile errors as seccomp_profile_parse
  * and seccomp_profile_build give them. */
 int seccomp_prepare_profile(const char *buf, size_t len, const char *filename, uint64_t caps,
-                            const char *cache_dir, struct seccomp_bpf *out, struct kerr *e);
+			    const char *cache_dir, struct seccomp_bpf *out, struct kerr *e);
 int seccomp_prepare_fakeroot(const char *cache_dir, struct seccomp_bpf *out, struct kerr *e);
 
 /* The caller's cache directory, created 0700 if missing: /run/krill/seccomp
@@ -66,7 +66,7 @@ const char *seccomp_cache_dir(void);
 
 /* Export a built filter (released) as BPF. */
 int seccomp_bpf_from_ctx(scmp_filter_ctx ctx, unsigned flags, struct seccomp_bpf *out,
-                         struct kerr *e);
+			 struct kerr *e);
 
 /* PR_SET_NO_NEW_PRIVS, then seccomp(SECCOMP_SET_MODE_FILTER).  Async-signal
  * safe apart from the error text, so it may run in a vfork/clone child. */

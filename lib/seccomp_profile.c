@@ -76,7 +76,8 @@ static const char *locate(const char *p, const char *end, const struct jstep *pa
 			while ((q = skip_ws(q, end)) < end && *q == '"') {
 				const char *k = q + 1;
 				q = skip_str(q, end);
-				bool match = (size_t)(q - k) == klen + 1 && memcmp(k, path[i].key, klen) == 0;
+				bool match = (size_t)(q - k) == klen + 1 &&
+					     memcmp(k, path[i].key, klen) == 0;
 				q = skip_ws(q, end);
 				if (q >= end || *q != ':')
 					break;
@@ -120,8 +121,8 @@ struct pctx {
 	struct kerr *e;
 	struct jstep path[MAX_DEPTH];
 	size_t depth;
-	size_t rule_depth;   /* path depth of the current syscalls[] entry, 0 = none */
-	const char *label;   /* first name of the current rule */
+	size_t rule_depth; /* path depth of the current syscalls[] entry, 0 = none */
+	const char *label; /* first name of the current rule */
 };
 
 static void push_key(struct pctx *c, const char *key)
@@ -161,7 +162,8 @@ static void render_path(const struct pctx *c, char *out, size_t size)
 	for (size_t i = c->label ? c->rule_depth : 0; i < n && used < size; i++) {
 		int w;
 		if (c->path[i].key)
-			w = snprintf(out + used, size - used, "%s%s", used ? "." : "", c->path[i].key);
+			w = snprintf(out + used, size - used, "%s%s", used ? "." : "",
+				     c->path[i].key);
 		else
 			w = snprintf(out + used, size - used, "[%zu]", c->path[i].idx);
 		if (w < 0)
@@ -180,7 +182,8 @@ static int perr(struct pctx *c, const char *fmt, ...)
 	vsnprintf(why, sizeof why, fmt, ap);
 	va_end(ap);
 	if (c->label)
-		return kerr_set(c->e, 0, "%s:%d: syscall '%s': %s", c->file, line_of(c), c->label, why);
+		return kerr_set(c->e, 0, "%s:%d: syscall '%s': %s", c->file, line_of(c), c->label,
+				why);
 	return kerr_set(c->e, 0, "%s:%d: %s", c->file, line_of(c), why);
 }
 
@@ -224,7 +227,8 @@ static int each(struct pctx *c, json_t *arr, const char *what, each_fn f, void *
 		return type_err(c, what);
 	size_t i;
 	json_t *v;
-	json_array_foreach (arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		push_idx(c, i);
 		int r = f(c, v, i, arg);
 		pop(c);
@@ -286,19 +290,19 @@ static const struct {
 	const char *name;
 	uint32_t action; /* SCMP_ACT_ERRNO/TRACE: data added from errnoRet */
 } actions[] = {
-	{"SCMP_ACT_ALLOW", SCMP_ACT_ALLOW},
-	{"SCMP_ACT_ERRNO", SCMP_ACT_ERRNO(0)},
-	{"SCMP_ACT_KILL", SCMP_ACT_KILL},
-	{"SCMP_ACT_KILL_THREAD", SCMP_ACT_KILL_THREAD},
-	{"SCMP_ACT_KILL_PROCESS", SCMP_ACT_KILL_PROCESS},
-	{"SCMP_ACT_TRAP", SCMP_ACT_TRAP},
-	{"SCMP_ACT_LOG", SCMP_ACT_LOG},
-	{"SCMP_ACT_TRACE", SCMP_ACT_TRACE(0)},
+    {"SCMP_ACT_ALLOW", SCMP_ACT_ALLOW},
+    {"SCMP_ACT_ERRNO", SCMP_ACT_ERRNO(0)},
+    {"SCMP_ACT_KILL", SCMP_ACT_KILL},
+    {"SCMP_ACT_KILL_THREAD", SCMP_ACT_KILL_THREAD},
+    {"SCMP_ACT_KILL_PROCESS", SCMP_ACT_KILL_PROCESS},
+    {"SCMP_ACT_TRAP", SCMP_ACT_TRAP},
+    {"SCMP_ACT_LOG", SCMP_ACT_LOG},
+    {"SCMP_ACT_TRACE", SCMP_ACT_TRACE(0)},
 };
 
 /* obj[key] is the action, obj[ret_key] its errnoRet. */
 static int parse_action(struct pctx *c, json_t *obj, const char *key, const char *ret_key,
-                        uint32_t *out)
+			uint32_t *out)
 {
 	const char *s = NULL;
 	push_key(c, key);
@@ -316,7 +320,7 @@ static int parse_action(struct pctx *c, json_t *obj, const char *key, const char
 		if (strcmp(s, "SCMP_ACT_NOTIFY") == 0) {
 			perr(c, "action %s is not supported", s);
 			return kerr_hint(c->e, "krill has no seccomp agent to notify; "
-			                       "use SCMP_ACT_ERRNO or SCMP_ACT_TRACE");
+					       "use SCMP_ACT_ERRNO or SCMP_ACT_TRACE");
 		}
 		return perr(c, "unknown action '%s'", s);
 	}
@@ -346,10 +350,13 @@ static const struct {
 	const char *name;
 	enum scmp_compare op;
 } ops[] = {
-	{"SCMP_CMP_NE", SCMP_CMP_NE}, {"SCMP_CMP_LT", SCMP_CMP_LT},
-	{"SCMP_CMP_LE", SCMP_CMP_LE}, {"SCMP_CMP_EQ", SCMP_CMP_EQ},
-	{"SCMP_CMP_GE", SCMP_CMP_GE}, {"SCMP_CMP_GT", SCMP_CMP_GT},
-	{"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
+    {"SCMP_CMP_NE", SCMP_CMP_NE},
+    {"SCMP_CMP_LT", SCMP_CMP_LT},
+    {"SCMP_CMP_LE", SCMP_CMP_LE},
+    {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+    {"SCMP_CMP_GE", SCMP_CMP_GE},
+    {"SCMP_CMP_GT", SCMP_CMP_GT},
+    {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
 };
 
 static int arg_elem(struct pctx *c, json_t *v, size_t i, void *arg)
@@ -405,10 +412,11 @@ static int name_elem(struct pctx *c, json_t *v, size_t i, void *arg)
 		c->label = s;
 		perr(c, "unknown system call");
 		c->label = saved;
-		return kerr_hint(c->e, "libseccomp %u.%u.%u knows no system call of that name on "
-		                       "any architecture",
-		                 seccomp_version()->major, seccomp_version()->minor,
-		                 seccomp_version()->micro);
+		return kerr_hint(c->e,
+				 "libseccomp %u.%u.%u knows no system call of that name on "
+				 "any architecture",
+				 seccomp_version()->major, seccomp_version()->minor,
+				 seccomp_version()->micro);
 	}
 	strv_push(&r->names, s);
 	return 0;
@@ -447,12 +455,12 @@ static int parse_filter(struct pctx *c, json_t *obj, const char *key, struct sec
 		return type_err(c, "an object");
 	push_key(c, "caps");
 	if (each(c, json_object_get(f, "caps"), "an array of capability names", cap_elem,
-	         inc ? &r->caps_include : &r->caps_exclude) < 0)
+		 inc ? &r->caps_include : &r->caps_exclude) < 0)
 		return -1;
 	pop(c);
 	push_key(c, "arches");
 	if (each(c, json_object_get(f, "arches"), "an array of architecture names", str_elem,
-	         inc ? &r->arches_include : &r->arches_exclude) < 0)
+		 inc ? &r->arches_include : &r->arches_exclude) < 0)
 		return -1;
 	pop(c);
 	json_t *mk = json_object_get(f, "minKernel");
@@ -606,8 +614,8 @@ static int parse_root(struct pctx *c, json_t *root, struct seccomp_profile *p)
 }
 
 int seccomp_profile_from_json(json_t *obj, const char *buf, size_t len, const char *filename,
-                              const char *const *prefix, size_t nprefix,
-                              struct seccomp_profile **out, struct kerr *e)
+			      const char *const *prefix, size_t nprefix,
+			      struct seccomp_profile **out, struct kerr *e)
 {
 	*out = NULL;
 	struct pctx c = {.buf = buf, .len = len, .file = filename, .e = e};
@@ -624,7 +632,7 @@ int seccomp_profile_from_json(json_t *obj, const char *buf, size_t len, const ch
 }
 
 int seccomp_profile_parse(const char *buf, size_t len, const char *filename,
-                          struct seccomp_profile **out, struct kerr *e)
+			  struct seccomp_profile **out, struct kerr *e)
 {
 	*out = NULL;
 	/* jansson reads past a NUL byte where the line scanner would stop. */
@@ -639,7 +647,7 @@ int seccomp_profile_parse(const char *buf, size_t len, const char *filename,
 	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
 	if (!root)
 		return kerr_set(e, 0, "%s:%d:%d: invalid JSON: %s", filename, je.line, je.column,
-		                je.text);
+				je.text);
 	int r = seccomp_profile_from_json(root, buf, len, filename, NULL, 0, out, e);
 	json_decref(root);
 	return r;

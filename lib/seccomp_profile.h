@@ -20,16 +20,16 @@ struct seccomp_arg {
 };
 
 struct seccomp_rule {
-	struct strv names;       /* every name is known to libseccomp */
-	uint32_t action;         /* SCMP_ACT_*, errno/trace data included */
+	struct strv names; /* every name is known to libseccomp */
+	uint32_t action;   /* SCMP_ACT_*, errno/trace data included */
 	struct seccomp_arg *args;
 	size_t nargs;
-	uint64_t caps_include;   /* applies only if every one of these is held */
-	uint64_t caps_exclude;   /* skipped if any one of these is held */
+	uint64_t caps_include;	    /* applies only if every one of these is held */
+	uint64_t caps_exclude;	    /* skipped if any one of these is held */
 	struct strv arches_include; /* Go/Docker names ("amd64") or libseccomp's ("x86_64") */
 	struct strv arches_exclude;
-	unsigned min_kernel[2];  /* {major, minor}; {0, 0} = no minimum */
-	int line;                /* of the rule in the file, for load errors */
+	unsigned min_kernel[2]; /* {major, minor}; {0, 0} = no minimum */
+	int line;		/* of the rule in the file, for load errors */
 };
 
 struct seccomp_archmap {
@@ -41,7 +41,7 @@ struct seccomp_archmap {
 struct seccomp_profile {
 	char *filename;
 	uint32_t default_action;
-	uint32_t *arches;        /* "architectures", added besides the native one */
+	uint32_t *arches; /* "architectures", added besides the native one */
 	size_t narches;
 	struct seccomp_archmap *archmap; /* Docker's "archMap"; only the native entry is used */
 	size_t narchmap;
@@ -61,15 +61,15 @@ struct seccomp_profile {
  * runc does; known keys krill can't honour (SCMP_ACT_NOTIFY, listenerPath,
  * unknown flags) are errors. */
 int seccomp_profile_parse(const char *buf, size_t len, const char *filename,
-                          struct seccomp_profile **out, struct kerr *e);
+			  struct seccomp_profile **out, struct kerr *e);
 
 /* The same, for a profile already decoded by a bigger document's parser (OCI
  * linux.seccomp): obj is the profile object, buf/len the whole document's
  * text (for lines), prefix the keys leading to obj ({"linux", "seccomp"}),
  * which messages then show: `config.json:40: linux.seccomp.flags: ...`. */
 int seccomp_profile_from_json(json_t *obj, const char *buf, size_t len, const char *filename,
-                              const char *const *prefix, size_t nprefix,
-                              struct seccomp_profile **out, struct kerr *e);
+			      const char *const *prefix, size_t nprefix,
+			      struct seccomp_profile **out, struct kerr *e);
 
 void seccomp_profile_free(struct seccomp_profile *p);
 

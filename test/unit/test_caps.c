@@ -80,7 +80,7 @@ static void test_options(void **state)
 	assert_int_equal(from(NULL, NULL).bounding, DOCKER_DEFAULT);
 	assert_int_equal(from("SYS_ADMIN", NULL).bounding, DOCKER_DEFAULT | CAPS_BIT(21));
 	assert_int_equal(from(NULL, "chown,CAP_NET_RAW").bounding,
-	                 DOCKER_DEFAULT & ~CAPS_BIT(0) & ~CAPS_BIT(13));
+			 DOCKER_DEFAULT & ~CAPS_BIT(0) & ~CAPS_BIT(13));
 	assert_int_equal(from(NULL, "ALL").bounding, 0);
 	assert_int_equal(from(NULL, "all").bounding, 0);
 	assert_int_equal(from("SYS_ADMIN", "ALL").bounding, CAPS_BIT(21));
@@ -136,7 +136,7 @@ static void apply_and_read(const struct capsets *s, int uid, char *out, size_t s
 		struct kerr e;
 		dup2(pfd[1], 1);
 		int r = uid < 0 ? caps_apply(s, &e)
-		                : caps_apply_for_uid(s, (uid_t)uid, (gid_t)uid, NULL, 0, &e);
+				: caps_apply_for_uid(s, (uid_t)uid, (gid_t)uid, NULL, 0, &e);
 		if (r < 0) {
 			kerr_print(&e);
 			_exit(3);
@@ -214,7 +214,8 @@ static void test_apply_missing_cap(void **state)
 		s.bounding = s.permitted = s.effective = CAPS_BIT(21);
 		if (caps_apply(&s, &e) == 0)
 			_exit(3);
-		_exit(strcmp(e.msg, "CAP_SYS_ADMIN: can't put it in the bounding set") == 0 ? 0 : 4);
+		_exit(strcmp(e.msg, "CAP_SYS_ADMIN: can't put it in the bounding set") == 0 ? 0
+											    : 4);
 	}
 	int st;
 	assert_int_equal(waitpid(pid, &st, 0), pid);
@@ -224,10 +225,10 @@ static void test_apply_missing_cap(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_name),    cmocka_unit_test(test_default_set),
-		cmocka_unit_test(test_options),       cmocka_unit_test(test_options_errors),
-		cmocka_unit_test(test_last_cap),      cmocka_unit_test(test_apply_default),
-		cmocka_unit_test(test_apply_for_uid), cmocka_unit_test(test_apply_missing_cap),
+	    cmocka_unit_test(test_parse_name),	  cmocka_unit_test(test_default_set),
+	    cmocka_unit_test(test_options),	  cmocka_unit_test(test_options_errors),
+	    cmocka_unit_test(test_last_cap),	  cmocka_unit_test(test_apply_default),
+	    cmocka_unit_test(test_apply_for_uid), cmocka_unit_test(test_apply_missing_cap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -72,23 +72,25 @@ static void test_parse_minimal(void **state)
 static void test_parse_full(void **state)
 {
 	struct seccomp_profile *p = parse_ok(
-		"{\n"
-		"  \"defaultAction\": \"SCMP_ACT_ERRNO\",\n"
-		"  \"architectures\": [\"SCMP_ARCH_X86_64\", \"SCMP_ARCH_X86\"],\n"
-		"  \"flags\": [\"SECCOMP_FILTER_FLAG_LOG\"],\n"
-		"  \"comment\": \"unknown keys are ignored\",\n"
-		"  \"syscalls\": [\n"
-		"    {\"names\": [\"read\", \"write\"], \"action\": \"SCMP_ACT_ALLOW\"},\n"
-		"    {\"name\": \"mkdir\", \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 13},\n"
-		"    {\"names\": [\"socket\"], \"action\": \"SCMP_ACT_KILL_PROCESS\",\n"
-		"     \"args\": [{\"index\": 0, \"value\": 16, \"op\": \"SCMP_CMP_EQ\"},\n"
-		"              {\"index\": 2, \"value\": 4095, \"valueTwo\": 1, \"op\": \"SCMP_CMP_MASKED_EQ\"}]},\n"
-		"    {\"names\": [\"ptrace\"], \"action\": \"SCMP_ACT_TRACE\", \"errnoRet\": 7,\n"
-		"     \"includes\": {\"caps\": [\"CAP_SYS_PTRACE\"], \"arches\": [\"amd64\"], \"minKernel\": \"4.8\"},\n"
-		"     \"excludes\": {\"caps\": [\"sys_admin\"]}},\n"
-		"    {\"names\": [\"reboot\"], \"action\": \"SCMP_ACT_LOG\"}\n"
-		"  ]\n"
-		"}\n");
+	    "{\n"
+	    "  \"defaultAction\": \"SCMP_ACT_ERRNO\",\n"
+	    "  \"architectures\": [\"SCMP_ARCH_X86_64\", \"SCMP_ARCH_X86\"],\n"
+	    "  \"flags\": [\"SECCOMP_FILTER_FLAG_LOG\"],\n"
+	    "  \"comment\": \"unknown keys are ignored\",\n"
+	    "  \"syscalls\": [\n"
+	    "    {\"names\": [\"read\", \"write\"], \"action\": \"SCMP_ACT_ALLOW\"},\n"
+	    "    {\"name\": \"mkdir\", \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 13},\n"
+	    "    {\"names\": [\"socket\"], \"action\": \"SCMP_ACT_KILL_PROCESS\",\n"
+	    "     \"args\": [{\"index\": 0, \"value\": 16, \"op\": \"SCMP_CMP_EQ\"},\n"
+	    "              {\"index\": 2, \"value\": 4095, \"valueTwo\": 1, \"op\": "
+	    "\"SCMP_CMP_MASKED_EQ\"}]},\n"
+	    "    {\"names\": [\"ptrace\"], \"action\": \"SCMP_ACT_TRACE\", \"errnoRet\": 7,\n"
+	    "     \"includes\": {\"caps\": [\"CAP_SYS_PTRACE\"], \"arches\": [\"amd64\"], "
+	    "\"minKernel\": \"4.8\"},\n"
+	    "     \"excludes\": {\"caps\": [\"sys_admin\"]}},\n"
+	    "    {\"names\": [\"reboot\"], \"action\": \"SCMP_ACT_LOG\"}\n"
+	    "  ]\n"
+	    "}\n");
 	assert_int_equal(p->default_action, SCMP_ACT_ERRNO(EPERM));
 	assert_int_equal(p->narches, 2);
 	assert_int_equal(p->arches[1], SCMP_ARCH_X86);
@@ -161,10 +163,10 @@ static void test_parse_fixtures(void **state)
 static void test_err_bad_json(void **state)
 {
 	expect_error("{\n  \"defaultAction\": \"SCMP_ACT_ALLOW\",\n}\n",
-	             "p.json:3:1: invalid JSON: string or '}' expected near '}'");
+		     "p.json:3:1: invalid JSON: string or '}' expected near '}'");
 	expect_error("", "p.json:1:0: invalid JSON: '[' or '{' expected near end of file");
 	expect_error("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"defaultAction\": \"SCMP_ACT_LOG\"}",
-	             "p.json:1:51: invalid JSON: duplicate object key near '\"defaultAction\"'");
+		     "p.json:1:51: invalid JSON: duplicate object key near '\"defaultAction\"'");
 	expect_error("[1]", "p.json:1: profile: expected a JSON object");
 	struct seccomp_profile *p;
 	struct kerr e = {0};
@@ -175,26 +177,25 @@ static void test_err_bad_json(void **state)
 static void test_err_unknown_action(void **state)
 {
 	expect_error("{\n  \"defaultAction\": \"SCMP_ACT_ALLOW\",\n  \"syscalls\": [\n"
-	             "    {\"names\": [\"mkdir\"],\n     \"action\": \"SCMP_ACT_DENY\"}\n  ]\n}\n",
-	             "p.json:5: syscall 'mkdir': unknown action 'SCMP_ACT_DENY'");
-	expect_error("{\n\"defaultAction\": \"ALLOW\"}",
-	             "p.json:2: unknown action 'ALLOW'");
+		     "    {\"names\": [\"mkdir\"],\n     \"action\": \"SCMP_ACT_DENY\"}\n  ]\n}\n",
+		     "p.json:5: syscall 'mkdir': unknown action 'SCMP_ACT_DENY'");
+	expect_error("{\n\"defaultAction\": \"ALLOW\"}", "p.json:2: unknown action 'ALLOW'");
 	expect_error("{\"syscalls\": []}", "p.json:1: no defaultAction");
 	expect_error("{\n\"defaultAction\": \"SCMP_ACT_NOTIFY\"}",
-	             "p.json:2: action SCMP_ACT_NOTIFY is not supported");
+		     "p.json:2: action SCMP_ACT_NOTIFY is not supported");
 }
 
 static void test_err_unknown_syscall(void **state)
 {
 	/* The line is the misspelt name's own, and the name is the bad one. */
 	expect_error("{\n  \"defaultAction\": \"SCMP_ACT_ALLOW\",\n  \"syscalls\": [\n"
-	             "    {\"names\": [\"read\",\n                \"mkdr\"],\n"
-	             "     \"action\": \"SCMP_ACT_ERRNO\"}\n  ]\n}\n",
-	             "p.json:5: syscall 'mkdr': unknown system call");
+		     "    {\"names\": [\"read\",\n                \"mkdr\"],\n"
+		     "     \"action\": \"SCMP_ACT_ERRNO\"}\n  ]\n}\n",
+		     "p.json:5: syscall 'mkdr': unknown system call");
 	struct seccomp_profile *p;
 	struct kerr e = {0};
 	const char *j = "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": "
-	                "[{\"name\": \"nope\", \"action\": \"SCMP_ACT_LOG\"}]}";
+			"[{\"name\": \"nope\", \"action\": \"SCMP_ACT_LOG\"}]}";
 	assert_int_equal(seccomp_profile_parse(j, strlen(j), "p.json", &p, &e), -1);
 	assert_non_null(strstr(e.hint, "knows no system call of that name"));
 }
@@ -202,12 +203,12 @@ static void test_err_unknown_syscall(void **state)
 static void test_err_bad_op(void **state)
 {
 	expect_error("{\n  \"defaultAction\": \"SCMP_ACT_ALLOW\",\n  \"syscalls\": [\n"
-	             "    {\"names\": [\"socket\"], \"action\": \"SCMP_ACT_ERRNO\",\n"
-	             "     \"args\": [\n"
-	             "       {\"index\": 0, \"value\": 1, \"op\": \"SCMP_CMP_EQ\"},\n"
-	             "       {\"index\": 1, \"value\": 1, \"op\": \"SCMP_CMP_ABOUT\"}\n"
-	             "     ]}\n  ]\n}\n",
-	             "p.json:7: syscall 'socket': unknown operator 'SCMP_CMP_ABOUT'");
+		     "    {\"names\": [\"socket\"], \"action\": \"SCMP_ACT_ERRNO\",\n"
+		     "     \"args\": [\n"
+		     "       {\"index\": 0, \"value\": 1, \"op\": \"SCMP_CMP_EQ\"},\n"
+		     "       {\"index\": 1, \"value\": 1, \"op\": \"SCMP_CMP_ABOUT\"}\n"
+		     "     ]}\n  ]\n}\n",
+		     "p.json:7: syscall 'socket': unknown operator 'SCMP_CMP_ABOUT'");
 }
 
 static void test_err_types(void **state)
@@ -216,63 +217,70 @@ static void test_err_types(void **state)
 	char buf[1024];
 #define RULE(r) (snprintf(buf, sizeof buf, "%s%s\n]}", head, r), buf)
 	expect_error(RULE("{\"names\": \"read\", \"action\": \"SCMP_ACT_LOG\"}"),
-	             "p.json:4: syscalls[0].names: expected an array of system call names");
+		     "p.json:4: syscalls[0].names: expected an array of system call names");
 	expect_error(RULE("{\"names\": [\"read\", 3], \"action\": \"SCMP_ACT_LOG\"}"),
-	             "p.json:4: syscall 'read': names[1]: expected a string");
+		     "p.json:4: syscall 'read': names[1]: expected a string");
 	expect_error(RULE("{\"names\": [\"read\"], \"action\": 1}"),
-	             "p.json:4: syscall 'read': action: expected a string");
+		     "p.json:4: syscall 'read': action: expected a string");
 	expect_error(RULE("{\"names\": [\"read\"]}"), "p.json:4: syscall 'read': no action");
 	expect_error(RULE("{\"action\": \"SCMP_ACT_LOG\"}"), "p.json:4: syscalls[0]: no names");
-	expect_error(RULE("{\"names\": [\"read\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 5000}"),
-	             "p.json:4: syscall 'read': errnoRet: expected an integer from 0 to 4095");
-	expect_error(RULE("{\"names\": [\"read\"], \"action\": \"SCMP_ACT_ALLOW\", \"errnoRet\": 1}"),
-	             "p.json:4: syscall 'read': errnoRet is only valid with SCMP_ACT_ERRNO or "
-	             "SCMP_ACT_TRACE");
+	expect_error(
+	    RULE("{\"names\": [\"read\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 5000}"),
+	    "p.json:4: syscall 'read': errnoRet: expected an integer from 0 to 4095");
+	expect_error(
+	    RULE("{\"names\": [\"read\"], \"action\": \"SCMP_ACT_ALLOW\", \"errnoRet\": 1}"),
+	    "p.json:4: syscall 'read': errnoRet is only valid with SCMP_ACT_ERRNO or "
+	    "SCMP_ACT_TRACE");
+	expect_error(
+	    RULE("{\"names\": [\"read\"], \"action\": \"SCMP_ACT_LOG\",\n"
+		 " \"args\": [{\"index\": \"0\", \"value\": 1, \"op\": \"SCMP_CMP_EQ\"}]}"),
+	    "p.json:5: syscall 'read': args[0].index: expected an integer from 0 to 5");
 	expect_error(RULE("{\"names\": [\"read\"], \"action\": \"SCMP_ACT_LOG\",\n"
-	                  " \"args\": [{\"index\": \"0\", \"value\": 1, \"op\": \"SCMP_CMP_EQ\"}]}"),
-	             "p.json:5: syscall 'read': args[0].index: expected an integer from 0 to 5");
+			  " \"args\": [{\"index\": 6, \"value\": 1, \"op\": \"SCMP_CMP_EQ\"}]}"),
+		     "p.json:5: syscall 'read': args[0].index: expected an integer from 0 to 5");
 	expect_error(RULE("{\"names\": [\"read\"], \"action\": \"SCMP_ACT_LOG\",\n"
-	                  " \"args\": [{\"index\": 6, \"value\": 1, \"op\": \"SCMP_CMP_EQ\"}]}"),
-	             "p.json:5: syscall 'read': args[0].index: expected an integer from 0 to 5");
+			  " \"args\": [{\"index\": 1, \"value\": -1, \"op\": \"SCMP_CMP_EQ\"}]}"),
+		     "p.json:5: syscall 'read': args[0].value: expected an integer from 0 to "
+		     "18446744073709551615");
 	expect_error(RULE("{\"names\": [\"read\"], \"action\": \"SCMP_ACT_LOG\",\n"
-	                  " \"args\": [{\"index\": 1, \"value\": -1, \"op\": \"SCMP_CMP_EQ\"}]}"),
-	             "p.json:5: syscall 'read': args[0].value: expected an integer from 0 to "
-	             "18446744073709551615");
+			  " \"args\": [{\"index\": 1, \"op\": \"SCMP_CMP_EQ\"}]}"),
+		     "p.json:5: syscall 'read': args[0]: no value");
 	expect_error(RULE("{\"names\": [\"read\"], \"action\": \"SCMP_ACT_LOG\",\n"
-	                  " \"args\": [{\"index\": 1, \"op\": \"SCMP_CMP_EQ\"}]}"),
-	             "p.json:5: syscall 'read': args[0]: no value");
+			  " \"includes\": {\"caps\": [\"CAP_FLY\"]}}"),
+		     "p.json:5: syscall 'read': unknown capability 'CAP_FLY'");
 	expect_error(RULE("{\"names\": [\"read\"], \"action\": \"SCMP_ACT_LOG\",\n"
-	                  " \"includes\": {\"caps\": [\"CAP_FLY\"]}}"),
-	             "p.json:5: syscall 'read': unknown capability 'CAP_FLY'");
-	expect_error(RULE("{\"names\": [\"read\"], \"action\": \"SCMP_ACT_LOG\",\n"
-	                  " \"includes\": {\"minKernel\": \"four\"}}"),
-	             "p.json:5: syscall 'read': minKernel 'four': expected MAJOR.MINOR");
+			  " \"includes\": {\"minKernel\": \"four\"}}"),
+		     "p.json:5: syscall 'read': minKernel 'four': expected MAJOR.MINOR");
 	expect_error(RULE("7"), "p.json:4: syscalls[0]: expected an object");
 #undef RULE
 	expect_error("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": {}}",
-	             "p.json:1: syscalls: expected an array of objects");
-	expect_error("{\"defaultAction\": \"SCMP_ACT_ALLOW\",\n \"architectures\": [\"SCMP_ARCH_Z80\"]}",
-	             "p.json:2: unknown architecture 'SCMP_ARCH_Z80'");
-	expect_error("{\"defaultAction\": \"SCMP_ACT_ALLOW\",\n \"flags\": [\"SECCOMP_FILTER_FLAG_NEW_LISTENER\"]}",
-	             "p.json:2: flag 'SECCOMP_FILTER_FLAG_NEW_LISTENER' is not supported");
-	expect_error("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"defaultErrnoRet\": 1}",
-	             "p.json:1: defaultErrnoRet is only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE");
+		     "p.json:1: syscalls: expected an array of objects");
+	expect_error(
+	    "{\"defaultAction\": \"SCMP_ACT_ALLOW\",\n \"architectures\": [\"SCMP_ARCH_Z80\"]}",
+	    "p.json:2: unknown architecture 'SCMP_ARCH_Z80'");
+	expect_error("{\"defaultAction\": \"SCMP_ACT_ALLOW\",\n \"flags\": "
+		     "[\"SECCOMP_FILTER_FLAG_NEW_LISTENER\"]}",
+		     "p.json:2: flag 'SECCOMP_FILTER_FLAG_NEW_LISTENER' is not supported");
+	expect_error(
+	    "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"defaultErrnoRet\": 1}",
+	    "p.json:1: defaultErrnoRet is only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE");
 }
 
 static void test_err_oci_prefix(void **state)
 {
-	const char *doc = "{\n \"ociVersion\": \"1.0.2\",\n \"linux\": {\n  \"seccomp\": {\n"
-	                  "   \"defaultAction\": \"SCMP_ACT_ALLOW\",\n   \"flags\": 3\n  }\n }\n}\n";
+	const char *doc =
+	    "{\n \"ociVersion\": \"1.0.2\",\n \"linux\": {\n  \"seccomp\": {\n"
+	    "   \"defaultAction\": \"SCMP_ACT_ALLOW\",\n   \"flags\": 3\n  }\n }\n}\n";
 	json_t *root = json_loadb(doc, strlen(doc), 0, NULL);
 	assert_non_null(root);
 	json_t *obj = json_object_get(json_object_get(root, "linux"), "seccomp");
 	static const char *const prefix[] = {"linux", "seccomp"};
 	struct seccomp_profile *p;
 	struct kerr e = {0};
-	assert_int_equal(seccomp_profile_from_json(obj, doc, strlen(doc), "config.json", prefix, 2,
-	                                           &p, &e),
-	                 -1);
-	assert_string_equal(e.msg, "config.json:6: linux.seccomp.flags: expected an array of strings");
+	assert_int_equal(
+	    seccomp_profile_from_json(obj, doc, strlen(doc), "config.json", prefix, 2, &p, &e), -1);
+	assert_string_equal(e.msg,
+			    "config.json:6: linux.seccomp.flags: expected an array of strings");
 	json_decref(root);
 }
 
@@ -321,7 +329,7 @@ static int fakeroot_child(void *arg)
 	fstat(fd, &before);
 	uid_t uid = getuid();
 	if (arg ? seccomp_fakeroot_load(&e) < 0
-	        : (seccomp_prepare_fakeroot(NULL, &b, &e) < 0 || seccomp_bpf_load(&b, &e) < 0))
+		: (seccomp_prepare_fakeroot(NULL, &b, &e) < 0 || seccomp_bpf_load(&b, &e) < 0))
 		return 11;
 	if (chown(f, 4242, 4242) != 0 || fchown(fd, 4243, 4243) != 0 || lchown(f, 1, 1) != 0 ||
 	    fchownat(AT_FDCWD, f, 2, 2, 0) != 0)
@@ -382,7 +390,8 @@ static int docker_child(void *arg)
 	char *buf = read_fixture("docker-default.json", &len);
 	struct seccomp_bpf b;
 	struct kerr e;
-	if (seccomp_prepare_profile(buf, len, "docker-default.json", caps_default, NULL, &b, &e) < 0 ||
+	if (seccomp_prepare_profile(buf, len, "docker-default.json", caps_default, NULL, &b, &e) <
+		0 ||
 	    seccomp_bpf_load(&b, &e) < 0)
 		return 10;
 	/* Denied without CAP_SYS_ADMIN (EPERM is the profile's defaultErrnoRet). */
@@ -403,8 +412,10 @@ static void test_cache(void **state)
 	char *buf = read_fixture("docker-default.json", &len);
 	struct seccomp_bpf a, b, c;
 	struct kerr e;
-	assert_int_equal(seccomp_prepare_profile(buf, len, "d.json", caps_default, scratch, &a, &e), 0);
-	assert_int_equal(seccomp_prepare_profile(buf, len, "d.json", caps_default, scratch, &b, &e), 0);
+	assert_int_equal(seccomp_prepare_profile(buf, len, "d.json", caps_default, scratch, &a, &e),
+			 0);
+	assert_int_equal(seccomp_prepare_profile(buf, len, "d.json", caps_default, scratch, &b, &e),
+			 0);
 	assert_int_equal(a.len, b.len);
 	assert_memory_equal(a.insns, b.insns, a.len * 8u);
 	/* Other caps: another entry, another program (SYS_ADMIN allows mount...). */
@@ -416,8 +427,10 @@ static void test_cache(void **state)
 	/* Errors are never cached. */
 	struct seccomp_bpf d;
 	const char *bad = "{\"defaultAction\": \"SCMP_ACT_NOPE\"}";
-	assert_int_equal(seccomp_prepare_profile(bad, strlen(bad), "b.json", 0, scratch, &d, &e), -1);
-	assert_int_equal(seccomp_prepare_profile(bad, strlen(bad), "b.json", 0, scratch, &d, &e), -1);
+	assert_int_equal(seccomp_prepare_profile(bad, strlen(bad), "b.json", 0, scratch, &d, &e),
+			 -1);
+	assert_int_equal(seccomp_prepare_profile(bad, strlen(bad), "b.json", 0, scratch, &d, &e),
+			 -1);
 	assert_string_equal(e.msg, "b.json:1: unknown action 'SCMP_ACT_NOPE'");
 	seccomp_bpf_free(&a);
 	seccomp_bpf_free(&b);
@@ -428,22 +441,23 @@ static void test_cache(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_minimal),
-		cmocka_unit_test(test_parse_full),
-		cmocka_unit_test(test_parse_docker_default),
-		cmocka_unit_test(test_parse_fixtures),
-		cmocka_unit_test(test_err_bad_json),
-		cmocka_unit_test(test_err_unknown_action),
-		cmocka_unit_test(test_err_unknown_syscall),
-		cmocka_unit_test(test_err_bad_op),
-		cmocka_unit_test(test_err_types),
-		cmocka_unit_test(test_err_oci_prefix),
-		cmocka_unit_test_setup_teardown(test_fakeroot_filter, setup_scratch, teardown_scratch),
-		cmocka_unit_test_setup_teardown(test_fakeroot_filter_libseccomp_load, setup_scratch,
-		                                teardown_scratch),
-		cmocka_unit_test_setup_teardown(test_profile_mkdir_eperm, setup_scratch, teardown_scratch),
-		cmocka_unit_test(test_profile_docker_runs_shell),
-		cmocka_unit_test_setup_teardown(test_cache, setup_scratch, teardown_scratch),
+	    cmocka_unit_test(test_parse_minimal),
+	    cmocka_unit_test(test_parse_full),
+	    cmocka_unit_test(test_parse_docker_default),
+	    cmocka_unit_test(test_parse_fixtures),
+	    cmocka_unit_test(test_err_bad_json),
+	    cmocka_unit_test(test_err_unknown_action),
+	    cmocka_unit_test(test_err_unknown_syscall),
+	    cmocka_unit_test(test_err_bad_op),
+	    cmocka_unit_test(test_err_types),
+	    cmocka_unit_test(test_err_oci_prefix),
+	    cmocka_unit_test_setup_teardown(test_fakeroot_filter, setup_scratch, teardown_scratch),
+	    cmocka_unit_test_setup_teardown(test_fakeroot_filter_libseccomp_load, setup_scratch,
+					    teardown_scratch),
+	    cmocka_unit_test_setup_teardown(test_profile_mkdir_eperm, setup_scratch,
+					    teardown_scratch),
+	    cmocka_unit_test(test_profile_docker_runs_shell),
+	    cmocka_unit_test_setup_teardown(test_cache, setup_scratch, teardown_scratch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
