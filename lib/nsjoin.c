@@ -129,3 +129,38 @@ unsigned long long proc_starttime(pid_t pid)
 		start = strtoull(p + 1, NULL, 10);
 	return start;
 }
+
+const char *ns_type_name(int nstype)
+{
+	switch (nstype) {
+	case CLONE_NEWUSER: return "user";
+	case CLONE_NEWNS: return "mount";
+	case CLONE_NEWNET: return "network";
+	case CLONE_NEWUTS: return "uts";
+	case CLONE_NEWIPC: return "ipc";
+	case CLONE_NEWPID: return "pid";
+	case CLONE_NEWCGROUP: return "cgroup";
+	case CLONE_NEWTIME: return "time";
+	default: return "unknown";
+	}
+}
+
+int ns_join_path(const char *path, int nstype, const char *what, struct kerr *e)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return kerr_set(e, errno, "%s: can't open %s", what, path);
+	/* A wrong file would make setns fail with a bare EINVAL; say what
+	 * the file is instead. */
+	int type = ioctl(fd, NS_GET_NSTYPE);
+	if (type < 0)
+		return kerr_set(e, 0, "%s: %s is not a namespace", what, path);
+	if (type != nstype)
+		return kerr_set(e, 0, "%s: %s is a %s namespace, not a %s namespace", what, path,
+		                ns_type_name(type), ns_type_name(nstype));
+	if (setns(fd, nstype) < 0)
+		return kerr_set(e, errno, "%s: can't join the %s namespace %s", what,
+		                ns_type_name(nstype), path);
+	klog(KLOG_DEBUG, "joined %s namespace %s", ns_type_name(nstype), path);
+	return 0;
+}

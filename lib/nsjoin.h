@@ -27,6 +27,15 @@ int ns_set_enter(const struct ns_set *s, struct kerr *e);
  * created for its container.  Fails if PID is in none (not a container). */
 int ns_set_of_pid(pid_t pid, struct ns_set *s, struct kerr *e);
 
+/* Enter the namespace at path (a /proc/PID/ns/ file, or a bind of one such
+ * as `ip netns add` makes), after checking with NS_GET_NSTYPE that it is
+ * of type nstype (a CLONE_NEW* flag).  what names the path's origin in
+ * messages. */
+int ns_join_path(const char *path, int nstype, const char *what, struct kerr *e);
+
+/* "net", "pid", ... for a CLONE_NEW* flag. */
+const char *ns_type_name(int nstype);
+
 /* Start time of a process (field 22 of /proc/PID/stat), 0 if gone: with
  * the pid it identifies a process, where the pid alone may be recycled. */
 unsigned long long proc_starttime(pid_t pid);

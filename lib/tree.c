@@ -363,20 +363,107 @@ int tree_finish(const struct container *c, const struct tree_host *h, struct ker
 		kerr_set(e, errno, "can't create the container's mount namespace");
 		goto out;
 	}
-	/* pivot_root(".", ".") stacks the old root on top of the new one;
-	 * detaching it leaves the new root alone, with no put_old directory
-	 * needed inside a (read-only) image. */
-	if (chdir(root) < 0 || syscall(SYS_pivot_root, ".", ".") < 0) {
-		kerr_set(e, errno, "can't pivot_root into the image");
+	if (tree_pivot(root, e) < 0)
 		goto out;
-	}
-	if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0) {
-		kerr_set(e, errno, "can't detach the host's root");
-		goto out;
-	}
 	r = 0;
 out:
 	close(b.root_fd);
 	strv_free(&b.mounted);
 	return r;
+}
+
+int tree_pivot(const char *root, struct kerr *e)
+{
+	/* pivot_root(".", ".") stacks the old root on top of the new one;
+	 * detaching it leaves the new root alone, with no put_old directory
+	 * needed inside a (read-only) image. */
+	if (chdir(root) < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
+		return kerr_set(e, errno, "can't pivot_root into the image");
+	if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+		return kerr_set(e, errno, "can't detach the host's root");
+	return 0;
+}
+
+/* Mount attributes a bind can't take at bind time: they need a second,
+ * recursive when asked, step. */
+static int bind_attrs(const char *path, unsigned long flags, const char *what, struct kerr *e)
+{
+	struct mount_attr attr = {0};
+	if (flags & MS_RDONLY)
+		attr.attr_set |= MOUNT_ATTR_RDONLY;
+	if (flags & MS_NOSUID)
+		attr.attr_set |= MOUNT_ATTR_NOSUID;
+	if (flags & MS_NODEV)
+		attr.attr_set |= MOUNT_ATTR_NODEV;
+	if (flags & MS_NOEXEC)
+		attr.attr_set |= MOUNT_ATTR_NOEXEC;
+	if (flags & MS_NOATIME) {
+		attr.attr_set |= MOUNT_ATTR_NOATIME;
+		attr.attr_clr |= MOUNT_ATTR__ATIME;
+	}
+	if (flags & MS_NODIRATIME)
+		attr.attr_set |= MOUNT_ATTR_NODIRATIME;
+	if (!attr.attr_set)
+		return 0;
+	if (syscall(SYS_mount_setattr, AT_FDCWD, path, flags & MS_REC ? AT_RECURSIVE : 0, &attr,
+	            sizeof attr) == 0)
+		return 0;
+	if (errno != ENOSYS)
+		return kerr_set(e, errno, "%s: can't set the mount's options", what);
+	unsigned long keep = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME;
+	if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | (flags & keep) | locked_flags(path),
+	          NULL) < 0)
+		return kerr_set(e, errno, "%s: can't set the mount's options", what);
+	return 0;
+}
+
+int tree_mount_at(int root_fd, const struct tree_mount *m, struct kerr *e)
+{
+	bool bind = !m->type;
+	struct stat sst = {.st_mode = S_IFDIR};
+	if (bind && stat(m->src, &sst) < 0) {
+		if (m->optional && errno == ENOENT)
+			return 0;
+		return kerr_set(e, errno, "%s: can't use source %s", m->what, m->src);
+	}
+	_cleanup_close_ int dst = open_beneath(root_fd, m->dst, O_PATH);
+	if (dst < 0 && errno == ENOENT && !m->no_create)
+		dst = mkpath_beneath(root_fd, m->dst, !S_ISDIR(sst.st_mode), 0755);
+	if (dst < 0) {
+		int err = errno;
+		if (m->optional && (err == ENOENT || err == ENOTDIR))
+			return 0;
+		if (err == EXDEV || err == ELOOP)
+			return kerr_set(e, 0, "%s: destination %s leads outside the root (symlink)",
+			                m->what, m->dst);
+		return kerr_set(e, err, "%s: can't open destination %s", m->what, m->dst);
+	}
+	struct stat dstat;
+	if (fstat(dst, &dstat) < 0)
+		return kerr_set(e, errno, "%s: can't stat destination %s", m->what, m->dst);
+	if (S_ISDIR(dstat.st_mode) != S_ISDIR(sst.st_mode))
+		return kerr_set(e, 0, "%s: can't mount a %s onto a %s", m->what,
+		                S_ISDIR(sst.st_mode) ? "directory" : "file",
+		                S_ISDIR(dstat.st_mode) ? "directory" : "file");
+	char target[64];
+	snprintf(target, sizeof target, "/proc/self/fd/%d", dst);
+	if (bind) {
+		if (do_mount(m->src, target, NULL, MS_BIND | (m->flags & MS_REC), NULL, m->what, e) < 0)
+			return -1;
+	} else if (do_mount(m->src, target, m->type, m->flags, m->data, m->what, e) < 0) {
+		return -1;
+	}
+	if (!(bind && (m->flags & ~MS_REC)) && !m->propagation)
+		return 0;
+	/* The fd still names the covered directory; reopen the mount. */
+	_cleanup_close_ int top = open_beneath(root_fd, m->dst, O_PATH);
+	if (top < 0)
+		return kerr_set(e, errno, "%s: can't reopen %s", m->what, m->dst);
+	snprintf(target, sizeof target, "/proc/self/fd/%d", top);
+	if (bind && bind_attrs(target, m->flags, m->what, e) < 0)
+		return -1;
+	if (m->propagation &&
+	    do_mount(NULL, target, NULL, m->propagation, NULL, m->what, e) < 0)
+		return -1;
+	return 0;
 }

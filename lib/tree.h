@@ -36,4 +36,25 @@ int tree_stage(struct kerr *e);
 int tree_bind_image(const char *host_dir, struct kerr *e);
 int tree_finish(const struct container *c, const struct tree_host *h, struct kerr *e);
 
+/* The same mechanisms, one mount at a time, for the OCI front door (which
+ * has no staging tmpfs: its sources are paths as the caller sees them).
+ * dst is resolved beneath root_fd with open_beneath() (missing components
+ * are created, the last one as a file when a bind's source is one); the
+ * mount then targets the resolved fd through /proc/self/fd. */
+struct tree_mount {
+	const char *src;           /* bind: a path as the caller sees it; else the fs source */
+	const char *dst;           /* beneath root_fd */
+	const char *type;          /* NULL = bind */
+	unsigned long flags;       /* MS_REC (rbind), MS_RDONLY, MS_NOSUID, MS_NODEV, ... */
+	unsigned long propagation; /* MS_PRIVATE/SLAVE/SHARED/UNBINDABLE [| MS_REC], 0 = none */
+	const char *data;          /* fs options, e.g. "mode=755" */
+	const char *what;          /* for messages */
+	bool optional;             /* a missing bind source or destination is no error */
+	bool no_create;            /* a missing destination is an error (or skipped if optional) */
+};
+int tree_mount_at(int root_fd, const struct tree_mount *m, struct kerr *e);
+
+/* pivot_root into root (a mount point) and detach the old root. */
+int tree_pivot(const char *root, struct kerr *e);
+
 #endif

@@ -70,3 +70,39 @@ int userns_unshare(uid_t inside_uid, gid_t inside_gid, int extra_flags, struct k
 		return -1;
 	return write_map("/proc/self/gid_map", inside_gid, egid, e);
 }
+
+static int write_maps(pid_t pid, const char *file, const struct userns_map *m, size_t n,
+                      struct kerr *e)
+{
+	/* One write(2): the kernel takes a map only whole, and only once. */
+	size_t cap = n * 40 + 1, used = 0;
+	_cleanup_free_ char *buf = xmalloc(cap);
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		used += (size_t)snprintf(buf + used, cap - used, "%u %u %u\n", m[i].inside,
+		                         m[i].outside, m[i].count);
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
+	klog(KLOG_DEBUG, "%s: %s", path, buf);
+	if (file_write_str(path, buf, e) < 0) {
+		kerr_set(e, e ? e->errnum : 0, "can't write %s of process %d", file, (int)pid);
+		return kerr_hint(e, "without root, a user namespace maps only your own IDs, "
+		                    "one line each");
+	}
+	return 0;
+}
+
+int userns_write_maps(pid_t pid, const struct userns_map *uids, size_t nuids,
+                      const struct userns_map *gids, size_t ngids, bool deny_setgroups,
+                      struct kerr *e)
+{
+	if (write_maps(pid, "uid_map", uids, nuids, e) < 0)
+		return -1;
+	if (deny_setgroups) {
+		char path[64];
+		snprintf(path, sizeof path, "/proc/%d/setgroups", (int)pid);
+		if (file_write_str(path, "deny", e) < 0)
+			return -1;
+	}
+	return write_maps(pid, "gid_map", gids, ngids, e);
+}
