@@ -1064,6 +1064,7 @@ static int parse_root(struct ctx *c, json_t *top, const char *buf, size_t len,
 		if (seccomp_profile_from_json(sc, buf, len, c->file, prefix, 2, &s->seccomp,
 		                              c->e) < 0)
 			return -1;
+		s->seccomp_json = json_dumps(sc, JSON_COMPACT);
 	}
 	pop(c, old);
 
@@ -1169,8 +1170,42 @@ void oci_spec_free(struct oci_spec *s)
 	strv_free(&s->readonly);
 	if (s->seccomp)
 		seccomp_profile_free(s->seccomp);
+	free(s->seccomp_json);
 	free(s->annotations);
 	memset(s, 0, sizeof *s);
+}
+
+int oci_process_parse(const char *buf, size_t len, const char *filename, struct oci_spec *s,
+                      struct kerr *e)
+{
+	struct ctx c = {.file = filename, .bundle = "/", .e = e};
+	if (memchr(buf, '\0', len))
+		return kerr_set(e, 0, "%s: invalid JSON: NUL byte", filename);
+	json_error_t je;
+	json_t *top = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	if (!top)
+		return kerr_set(e, 0, "%s:%d:%d: invalid JSON: %s", filename, je.line, je.column,
+		                je.text);
+	if (s->c.argv)
+		for (char **a = s->c.argv; *a; a++)
+			free(*a);
+	free(s->c.argv);
+	s->c.argv = NULL;
+	free(s->c.cwd);
+	s->c.cwd = NULL;
+	strv_free(&s->env);
+	free(s->groups);
+	s->groups = NULL;
+	s->ngroups = 0;
+	free(s->rlimits);
+	s->rlimits = NULL;
+	s->nrlimits = 0;
+	s->caps = (struct capsets){0};
+	s->terminal = s->has_umask = s->has_oom_score_adj = false;
+	s->c.uid = s->c.gid = 0;
+	int r = json_is_object(top) ? parse_process(&c, top, s) : expect(&c, "object");
+	json_decref(top);
+	return r;
 }
 
 int oci_signal_parse(const char *s)

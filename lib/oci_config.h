@@ -123,7 +123,8 @@ struct oci_spec {
 	struct oci_sysctl *sysctl;
 	size_t nsysctl;
 	struct strv masked, readonly;
-	struct seccomp_profile *seccomp; /* NULL = none */
+	struct seccomp_profile *seccomp; /* NULL = none; parsed to check it */
+	char *seccomp_json;              /* the same, as compact JSON, for seccomp_prepare_profile */
 	unsigned long rootfs_propagation; /* 0 = default (rslave) */
 
 	char *annotations; /* the "annotations" object as compact JSON, "{}" if none */
@@ -137,6 +138,11 @@ typedef void (*oci_unknown_fn)(const char *path, void *arg);
 int oci_config_parse(const char *buf, size_t len, const char *filename, const char *bundle,
                      oci_unknown_fn unknown, void *arg, struct oci_spec *out, struct kerr *e);
 void oci_spec_free(struct oci_spec *s);
+
+/* `exec --process FILE`: a process object alone, replacing the process
+ * fields of s (args, env, cwd, user, terminal, capabilities, rlimits, ...). */
+int oci_process_parse(const char *buf, size_t len, const char *filename, struct oci_spec *s,
+                      struct kerr *e);
 
 /* "TERM", "SIGTERM", "15" -> 15.  -1 for garbage. */
 int oci_signal_parse(const char *s);
