@@ -62,7 +62,9 @@ static int perr(struct ctx *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof why, fmt, ap);
 	va_end(ap);
-	return kerr_set(c->e, 0, "%s: %s: %s", c->file, c->plen ? c->path : "(top level)", why);
+	if (!c->plen)
+		return kerr_set(c->e, 0, "%s: %s", c->file, why);
+	return kerr_set(c->e, 0, "%s: %s: %s", c->file, c->path, why);
 }
 
 static int expect(struct ctx *c, const char *what) { return perr(c, "expected %s", what); }

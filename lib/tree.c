@@ -467,3 +467,8 @@ int tree_mount_at(int root_fd, const struct tree_mount *m, struct kerr *e)
 		return -1;
 	return 0;
 }
+
+int tree_readonly(const char *path, bool recursive, struct kerr *e)
+{
+	return make_readonly(path, recursive, path, e);
+}

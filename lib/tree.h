@@ -54,6 +54,9 @@ struct tree_mount {
 };
 int tree_mount_at(int root_fd, const struct tree_mount *m, struct kerr *e);
 
+/* Make the mount at path read-only (with its submounts when recursive). */
+int tree_readonly(const char *path, bool recursive, struct kerr *e);
+
 /* pivot_root into root (a mount point) and detach the old root. */
 int tree_pivot(const char *root, struct kerr *e);
 
