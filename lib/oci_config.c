@@ -225,8 +225,10 @@ static int parse_caps(struct ctx *c, json_t *obj, struct capsets *caps)
 	                    &caps->inheritable, &caps->ambient};
 	for (size_t k = 0; k < ARRAY_SIZE(sets); k++) {
 		struct strv names = {0};
-		if (get_strv(c, obj, known[k], &names) < 0)
+		if (get_strv(c, obj, known[k], &names) < 0) {
+			strv_free(&names);
 			return -1;
+		}
 		size_t old = push_key(c, known[k]);
 		for (size_t i = 0; i < names.n; i++) {
 			int cap;
@@ -345,8 +347,10 @@ static int parse_process(struct ctx *c, json_t *p, struct oci_spec *s)
 		"selinuxLabel", "ioPriority", "scheduler", "execCPUAffinity", "commandLine", NULL};
 	check_keys(c, p, known);
 	struct strv args = {0};
-	if (get_strv(c, p, "args", &args) < 0)
+	if (get_strv(c, p, "args", &args) < 0) {
+		strv_free(&args);
 		return -1;
+	}
 	if (args.n == 0) {
 		strv_free(&args);
 		push_key(c, "args");
@@ -479,8 +483,10 @@ static int parse_mount(struct ctx *c, json_t *m, struct oci_mount *out)
 	if (json_object_get(m, "uidMappings") || json_object_get(m, "gidMappings"))
 		return perr(c, "idmapped mounts are not supported by krill");
 	struct strv opts = {0};
-	if (get_strv(c, m, "options", &opts) < 0)
+	if (get_strv(c, m, "options", &opts) < 0) {
+		strv_free(&opts);
 		return -1;
+	}
 	out->dst = xstrdup(dst);
 	size_t dlen = 0;
 	char *data = NULL;
@@ -509,8 +515,10 @@ static int parse_mount(struct ctx *c, json_t *m, struct oci_mount *out)
 		              strcmp(o, "ridmap") == 0 || strncmp(o, "rro", 3) == 0)) {
 			push_key(c, "options");
 			push_idx(c, i);
+			perr(c, "'%s' is not supported by krill", o);
 			strv_free(&opts);
-			return perr(c, "'%s' is not supported by krill", o);
+			free(data);
+			return -1;
 		}
 		if (!done) {
 			/* Not a flag: filesystem data, e.g. mode=755,size=65536k. */

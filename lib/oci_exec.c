@@ -111,6 +111,7 @@ int oci_exec(const char *root, const struct oci_exec_opts *o, struct kerr *e)
 	struct ns_set set;
 	ns_set_init(&set);
 	bool have_spec = false;
+	char *sg = NULL;
 	const char *status = oci_state_status(&st);
 	if (strcmp(status, "running") != 0) {
 		kerr_set(e, 0, "container %s is %s, not running: can't exec in it", o->id, status);
@@ -172,7 +173,6 @@ int oci_exec(const char *root, const struct oci_exec_opts *o, struct kerr *e)
 	}
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/setgroups", (int)st.pid);
-	_cleanup_free_ char *sg = NULL;
 	bool denied = file_read_all(AT_FDCWD, path, 64, &sg, NULL, NULL) == 0 &&
 	              strncmp(sg, "deny", 4) == 0;
 	if (pipe2(pp, O_CLOEXEC) < 0) {
@@ -213,6 +213,7 @@ int oci_exec(const char *root, const struct oci_exec_opts *o, struct kerr *e)
 	}
 	rc = supervise_wait(child, true, NULL, NULL);
 out:
+	free(sg);
 	if (csock >= 0)
 		close(csock);
 	for (int i = 0; i < 2; i++)
