@@ -244,3 +244,12 @@ H
 	assert_line "mkdir: can't create directory '/tmp/d': Operation not permitted"
 	assert_line "rc=1"
 }
+
+@test "oci: the example bundle (examples/oci/make-bundle.sh) runs" {
+	KRILL_OCI=$KRILL_OCI run "$STAGE/examples/oci/make-bundle.sh" "$TINY" "$SCRATCH/ex"
+	assert_status 0
+	run oci run --bundle "$SCRATCH/ex" example
+	assert_status 0
+	assert_output "hello from krill, uid 0"
+	assert_oci_clean
+}
