@@ -532,6 +532,65 @@ static void test_pids(void **state)
 	cgroup_info_free(&info);
 }
 
+static void busy(void *arg)
+{
+	(void)arg;
+	for (volatile unsigned long i = 0;; i++)
+		;
+}
+
+static uint64_t usage_ns(struct cgroup *cg)
+{
+	const char *acct = cgroup_dir_v1(cg, CG_CPUACCT);
+	if (acct) {
+		_cleanup_free_ char *u = read_file(acct, "cpuacct.usage");
+		return u ? strtoull(u, NULL, 10) : 0;
+	}
+	const char *v2 = cgroup_dir_v2(cg);
+	_cleanup_free_ char *p = xasprintf("%s/cpu.stat", v2);
+	_cleanup_free_ char *s = NULL;
+	if (!v2 || file_read_all(AT_FDCWD, p, 4096, &s, NULL, NULL) < 0)
+		return 0;
+	char *k = strstr(s, "usage_usec ");
+	return k ? strtoull(k + 11, NULL, 10) * 1000 : 0;
+}
+
+static void test_cpus(void **state)
+{
+	SKIP_UNLESS(need_root(), "needs root");
+	struct cgroup_info info;
+	struct kerr e;
+	assert_int_equal(cgroup_detect(&info, &e), 0);
+	struct cgroup_limits lim = {.cpus_milli = 500};
+	struct cgroup *cg = NULL;
+	_cleanup_free_ char *path = unique_path();
+	if (cgroup_create_in(&info, path, true, &lim, &cg, &e) < 0) {
+		cgroup_info_free(&info);
+		print_message("# skip: %s\n", e.msg);
+		skip();
+	}
+	int gofd;
+	pid_t c = spawn_waiting(&gofd, busy, NULL);
+	assert_int_equal(cgroup_enter(cg, c, &e), 0);
+	go(gofd);
+	msleep(200);
+	struct timespec t0, t1;
+	uint64_t u0 = usage_ns(cg);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	msleep(1000);
+	uint64_t u1 = usage_ns(cg);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double wall = (double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec);
+	double pct = (double)(u1 - u0) * 100.0 / wall;
+	print_message("# busy loop under cpus=0.5: %.1f%%\n", pct);
+	assert_int_equal(cgroup_destroy(cg, &e), 0);
+	int st;
+	assert_int_equal(waitpid(c, &st, 0), c);
+	assert_true(pct >= 35.0 && pct <= 65.0);
+	cgroup_free(cg);
+	cgroup_info_free(&info);
+}
+
 /* ---- the guard (root) ------------------------------------------------- */
 
 static bool gone_within(const char *dir, int ms)
@@ -696,6 +755,7 @@ int main(void)
 		cmocka_unit_test(test_lifecycle_v2),
 		cmocka_unit_test(test_oom),
 		cmocka_unit_test(test_pids),
+		cmocka_unit_test(test_cpus),
 		cmocka_unit_test(test_guard_sigkill),
 		cmocka_unit_test(test_guard_normal_exit),
 		cmocka_unit_test(test_create_path),
