@@ -35,10 +35,22 @@ int parse_size(const char *s, uint64_t *bytes)
 		return -1;
 	unsigned shift = 0;
 	switch (tolower((unsigned char)*end)) {
-	case 'k': shift = 10; end++; break;
-	case 'm': shift = 20; end++; break;
-	case 'g': shift = 30; end++; break;
-	case 't': shift = 40; end++; break;
+	case 'k':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+		shift = 30;
+		end++;
+		break;
+	case 't':
+		shift = 40;
+		end++;
+		break;
 	}
 	if (tolower((unsigned char)*end) == 'b')
 		end++;
@@ -128,9 +140,12 @@ bool cg_has(const char *dir, const char *file)
 const char *cg_limit_name(bool oci, unsigned controller)
 {
 	switch (controller) {
-	case CG_MEMORY: return oci ? "linux.resources.memory.limit" : "--memory";
-	case CG_CPU: return oci ? "linux.resources.cpu.quota" : "--cpus";
-	case CG_PIDS: return oci ? "linux.resources.pids.limit" : "--pids-limit";
+	case CG_MEMORY:
+		return oci ? "linux.resources.memory.limit" : "--memory";
+	case CG_CPU:
+		return oci ? "linux.resources.cpu.quota" : "--cpus";
+	case CG_PIDS:
+		return oci ? "linux.resources.pids.limit" : "--pids-limit";
 	}
 	return "cgroup";
 }
@@ -153,11 +168,11 @@ static unsigned v1_controllers(const char *opts, bool *any)
 		const char *name;
 		unsigned bit;
 	} names[] = {
-		{"memory", CG_MEMORY}, {"cpu", CG_CPU}, {"cpuacct", CG_CPUACCT},
-		{"pids", CG_PIDS}, {"freezer", CG_FREEZER},
+	    {"memory", CG_MEMORY}, {"cpu", CG_CPU},	    {"cpuacct", CG_CPUACCT},
+	    {"pids", CG_PIDS},	   {"freezer", CG_FREEZER},
 	};
-	static const char *others[] = {"cpuset", "devices", "blkio", "net_cls", "net_prio",
-	                               "perf_event", "hugetlb", "rdma", "misc"};
+	static const char *others[] = {"cpuset",     "devices", "blkio", "net_cls", "net_prio",
+				       "perf_event", "hugetlb", "rdma",	 "misc"};
 	unsigned ctl = 0;
 	const char *p = opts;
 	while (*p) {
@@ -267,7 +282,8 @@ static int parse_self(struct cgroup_info *info, struct kerr *e)
 		unsigned ctl = *ctls ? v1_controllers(ctls, &any) : 0;
 		for (size_t i = 0; i < info->nh; i++) {
 			struct cgroup_hier *h = &info->h[i];
-			bool match = h->v2 ? (strcmp(line, "0") == 0 && !*ctls) : (ctl & h->ctl) != 0;
+			bool match =
+			    h->v2 ? (strcmp(line, "0") == 0 && !*ctls) : (ctl & h->ctl) != 0;
 			if (match && !h->self)
 				h->self = xstrdup(path);
 		}
@@ -326,16 +342,20 @@ void cgroup_info_free(struct cgroup_info *info)
 const char *cgroup_layout_name(enum cgroup_layout l)
 {
 	switch (l) {
-	case CGROUP_V1: return "v1";
-	case CGROUP_V2: return "v2";
-	case CGROUP_HYBRID: return "hybrid";
-	default: return "none";
+	case CGROUP_V1:
+		return "v1";
+	case CGROUP_V2:
+		return "v2";
+	case CGROUP_HYBRID:
+		return "hybrid";
+	default:
+		return "none";
 	}
 }
 
 static const char *delegate_hint =
-	"run krill under `systemd-run --user --scope -p Delegate=yes krill ...`, "
-	"or ask the admin to delegate a cgroup v2 subtree (e.g. Slurm's cgroup/v2 plugin)";
+    "run krill under `systemd-run --user --scope -p Delegate=yes krill ...`, "
+    "or ask the admin to delegate a cgroup v2 subtree (e.g. Slurm's cgroup/v2 plugin)";
 
 /* Controllers a new cgroup can use: (v2 ones, v1 ones). */
 static void usable(const struct cgroup_info *info, unsigned *v2, unsigned *v1)
@@ -368,19 +388,20 @@ bool cgroup_describe(const struct cgroup_info *info, char **desc, char **hint)
 		return false;
 	}
 	bool ok = (all & (CG_MEMORY | CG_CPU | CG_PIDS)) == (CG_MEMORY | CG_CPU | CG_PIDS);
-	const char *who = info->root ? "root" :
-	                  info->self_writable ? "delegated v2 subtree" : "no writable cgroup";
-	*desc = xasprintf("cgroups: %s%s; %s; limits:%s%s%s%s",
-	                  cgroup_layout_name(info->layout), where, who,
-	                  all & CG_MEMORY ? " memory" : "", all & CG_CPU ? " cpus" : "",
-	                  all & CG_PIDS ? " pids" : "", all ? "" : " none");
+	const char *who = info->root		? "root"
+			  : info->self_writable ? "delegated v2 subtree"
+						: "no writable cgroup";
+	*desc = xasprintf("cgroups: %s%s; %s; limits:%s%s%s%s", cgroup_layout_name(info->layout),
+			  where, who, all & CG_MEMORY ? " memory" : "", all & CG_CPU ? " cpus" : "",
+			  all & CG_PIDS ? " pids" : "", all ? "" : " none");
 	if (!ok) {
 		if (!info->root && !info->self_writable)
 			*hint = xstrdup(delegate_hint);
 		else
-			*hint = xstrdup(info->root ? "mount the missing controllers (cgroup v1 or v2)"
-			                           : "ask for memory, cpu and pids to be delegated (systemd: "
-			                             "Delegate=memory cpu pids)");
+			*hint = xstrdup(
+			    info->root ? "mount the missing controllers (cgroup v1 or v2)"
+				       : "ask for memory, cpu and pids to be delegated (systemd: "
+					 "Delegate=memory cpu pids)");
 	}
 	return ok;
 }
@@ -427,7 +448,8 @@ static char *join_rel(const char *prefix, const char *path)
 static bool bad_component(const char *rel)
 {
 	for (const char *p = rel; *p; p++)
-		if (p[0] == '/' && p[1] == '.' && (p[2] == '/' || !p[2] || (p[2] == '.' && (p[3] == '/' || !p[3]))))
+		if (p[0] == '/' && p[1] == '.' &&
+		    (p[2] == '/' || !p[2] || (p[2] == '.' && (p[3] == '/' || !p[3]))))
 			return true;
 	return false;
 }
@@ -436,7 +458,7 @@ static bool bad_component(const char *rel)
  * ancestor from start (the base the caller owns) down.  The leaf must
  * be new (a stale empty one is replaced). */
 static int make_dirs(const struct cgroup_hier *h, const char *base_rel, const char *rel,
-                     unsigned enable, struct kerr *e)
+		     unsigned enable, struct kerr *e)
 {
 	_cleanup_free_ char *cur = hier_dir(h, base_rel);
 	if (h->v2 && enable && cgv2_enable(cur, enable, e) < 0)
@@ -491,7 +513,8 @@ static int remove_dirs(struct cgroup *cg, struct kerr *e)
 			 * concurrent krill may keep it (ENOTEMPTY/EBUSY: fine). */
 			char *slash = strrchr(cg->d[i].path, '/');
 			if (slash) {
-				_cleanup_free_ char *parent = xstrndup(cg->d[i].path, (size_t)(slash - cg->d[i].path));
+				_cleanup_free_ char *parent =
+				    xstrndup(cg->d[i].path, (size_t)(slash - cg->d[i].path));
 				rmdir(parent);
 			}
 		}
@@ -500,17 +523,18 @@ static int remove_dirs(struct cgroup *cg, struct kerr *e)
 }
 
 int cgroup_create_in(const struct cgroup_info *info, const char *path, bool remove_parent,
-                     const struct cgroup_limits *lim, struct cgroup **out, struct kerr *e)
+		     const struct cgroup_limits *lim, struct cgroup **out, struct kerr *e)
 {
 	static const struct cgroup_limits none = {0};
 	if (!lim)
 		lim = &none;
 	*out = NULL;
 	unsigned need = (lim->memory ? CG_MEMORY : 0) | (lim->cpus_milli ? CG_CPU : 0) |
-	                (lim->pids ? CG_PIDS : 0);
-	const char *first = cg_limit_name(lim->oci_names, need & CG_MEMORY ? CG_MEMORY :
-	                                                  need & CG_CPU ? CG_CPU :
-	                                                  need & CG_PIDS ? CG_PIDS : 0);
+			(lim->pids ? CG_PIDS : 0);
+	const char *first = cg_limit_name(lim->oci_names, need & CG_MEMORY ? CG_MEMORY
+							  : need & CG_CPU  ? CG_CPU
+							  : need & CG_PIDS ? CG_PIDS
+									   : 0);
 	unsigned v2, v1;
 	usable(info, &v2, &v1);
 	if (!info->root && !(info->v2 >= 0 && info->self_writable)) {
@@ -527,11 +551,13 @@ int cgroup_create_in(const struct cgroup_info *info, const char *path, bool remo
 			continue;
 		const char *ctl = bit == CG_MEMORY ? "memory" : bit == CG_CPU ? "cpu" : "pids";
 		if (!info->root) {
-			kerr_set(e, 0, "%s: the %s controller is not delegated to %s", cg_limit_name(lim->oci_names, bit),
-			         ctl, info->h[info->v2].self);
-			return kerr_hint(e, "ask for it to be delegated (systemd: Delegate=%s)", ctl);
+			kerr_set(e, 0, "%s: the %s controller is not delegated to %s",
+				 cg_limit_name(lim->oci_names, bit), ctl, info->h[info->v2].self);
+			return kerr_hint(e, "ask for it to be delegated (systemd: Delegate=%s)",
+					 ctl);
 		}
-		kerr_set(e, 0, "%s: the %s controller is not available on this host", cg_limit_name(lim->oci_names, bit), ctl);
+		kerr_set(e, 0, "%s: the %s controller is not available on this host",
+			 cg_limit_name(lim->oci_names, bit), ctl);
 		return kerr_hint(e, "mount it (cgroup v1) or enable it in the cgroup v2 hierarchy");
 	}
 
@@ -544,11 +570,12 @@ int cgroup_create_in(const struct cgroup_info *info, const char *path, bool remo
 	const char *base = info->root ? "/" : info->h[info->v2].self;
 	cg->rel = path[0] == '/' || info->root ? join_rel(NULL, path) : join_rel(base, path);
 	size_t bl = strlen(base);
-	bool under = strcmp(base, "/") == 0 ||
-	             (strncmp(cg->rel, base, bl) == 0 && cg->rel[bl] == '/');
-	if (strcmp(cg->rel, "/") == 0 || strcmp(cg->rel, base) == 0 || bad_component(cg->rel) || !under) {
+	bool under =
+	    strcmp(base, "/") == 0 || (strncmp(cg->rel, base, bl) == 0 && cg->rel[bl] == '/');
+	if (strcmp(cg->rel, "/") == 0 || strcmp(cg->rel, base) == 0 || bad_component(cg->rel) ||
+	    !under) {
 		kerr_set(e, EINVAL, "invalid cgroup path %s%s%s", path, under ? "" : ": not under ",
-		         under ? "" : base);
+			 under ? "" : base);
 		cg_free_dirs(cg);
 		return -1;
 	}
@@ -557,7 +584,8 @@ int cgroup_create_in(const struct cgroup_info *info, const char *path, bool remo
 
 	for (size_t i = 0; i < info->nh; i++) {
 		const struct cgroup_hier *h = &info->h[i];
-		if (h->v2 ? !(info->root || info->self_writable) : !(info->root && (h->ctl & CG_ALL)))
+		if (h->v2 ? !(info->root || info->self_writable)
+			  : !(info->root && (h->ctl & CG_ALL)))
 			continue;
 		unsigned en = h->v2 ? on_v2 : 0;
 		/* A concurrent krill may rmdir the shared parent between our
@@ -589,10 +617,13 @@ int cgroup_create_in(const struct cgroup_info *info, const char *path, bool remo
 				l.pids = 0;
 			int lr = h->v2 ? cgv2_set_limits(d, &l, e) : cgv1_set_limits(d, &l, e);
 			if (lr < 0) {
-				unsigned bit = mine & CG_MEMORY ? CG_MEMORY : mine & CG_CPU ? CG_CPU : CG_PIDS;
+				unsigned bit = mine & CG_MEMORY ? CG_MEMORY
+					       : mine & CG_CPU	? CG_CPU
+								: CG_PIDS;
 				if (e) {
 					char tmp[sizeof e->msg];
-					snprintf(tmp, sizeof tmp, "%s: %.960s", cg_limit_name(lim->oci_names, bit), e->msg);
+					snprintf(tmp, sizeof tmp, "%s: %.960s",
+						 cg_limit_name(lim->oci_names, bit), e->msg);
 					memcpy(e->msg, tmp, sizeof e->msg);
 				}
 				cgroup_destroy(cg, NULL);
@@ -611,9 +642,10 @@ int cgroup_create_in(const struct cgroup_info *info, const char *path, bool remo
 }
 
 int cgroup_create(const char *parent, const char *name, const struct cgroup_limits *lim,
-                  struct cgroup **out, struct kerr *e)
+		  struct cgroup **out, struct kerr *e)
 {
-	if (!name || !*name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+	if (!name || !*name || strchr(name, '/') || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0)
 		return kerr_set(e, EINVAL, "invalid cgroup name '%s'", name ? name : "");
 	struct cgroup_info info;
 	if (cgroup_detect(&info, e) < 0)
@@ -629,7 +661,7 @@ int cgroup_create(const char *parent, const char *name, const struct cgroup_limi
 }
 
 int cgroup_create_path(const char *path, const struct cgroup_limits *lim, struct cgroup **out,
-                       struct kerr *e)
+		       struct kerr *e)
 {
 	if (!path || !*path)
 		return kerr_set(e, EINVAL, "empty cgroup path");
@@ -642,7 +674,7 @@ int cgroup_create_path(const char *path, const struct cgroup_limits *lim, struct
 }
 
 int cgroup_open_existing_in(const struct cgroup_info *info, const char *path, struct cgroup **out,
-                            struct kerr *e)
+			    struct kerr *e)
 {
 	*out = NULL;
 	if (!path || path[0] != '/' || bad_component(path))
@@ -664,7 +696,9 @@ int cgroup_open_existing_in(const struct cgroup_info *info, const char *path, st
 		d->v2 = h->v2;
 		if (h->v2) {
 			_cleanup_free_ char *c = NULL;
-			d->ctl = cg_read(dir, "cgroup.controllers", &c, NULL) == 0 ? cgv2_parse_controllers(c) : 0;
+			d->ctl = cg_read(dir, "cgroup.controllers", &c, NULL) == 0
+				     ? cgv2_parse_controllers(c)
+				     : 0;
 		} else {
 			d->ctl = h->ctl;
 		}
@@ -688,7 +722,10 @@ int cgroup_open_existing(const char *path, struct cgroup **out, struct kerr *e)
 	return r;
 }
 
-const char *cgroup_path(const struct cgroup *cg) { return cg->rel; }
+const char *cgroup_path(const struct cgroup *cg)
+{
+	return cg->rel;
+}
 
 const char *cgroup_dir_v2(const struct cgroup *cg)
 {
@@ -715,8 +752,8 @@ int cgroup_enter(struct cgroup *cg, pid_t pid, struct kerr *e)
 	for (size_t i = 0; i < cg->n; i++) {
 		_cleanup_free_ char *p = xasprintf("%s/cgroup.procs", cg->d[i].path);
 		if (file_write_str(p, v, NULL) < 0)
-			return kerr_set(e, errno, "can't move pid %d into cgroup %s", (int)(pid ? pid : getpid()),
-			                cg->d[i].path);
+			return kerr_set(e, errno, "can't move pid %d into cgroup %s",
+					(int)(pid ? pid : getpid()), cg->d[i].path);
 	}
 	return 0;
 }
@@ -737,8 +774,9 @@ int cgroup_freeze(struct cgroup *cg, bool frozen, struct kerr *e)
 {
 	const struct cgroup_dir *d = freezer_dir(cg);
 	if (!d) {
-		kerr_set(e, 0, "can't %s cgroup %s: no freezer (cgroup v2 cgroup.freeze or v1 freezer)",
-		         frozen ? "freeze" : "thaw", cg->rel);
+		kerr_set(e, 0,
+			 "can't %s cgroup %s: no freezer (cgroup v2 cgroup.freeze or v1 freezer)",
+			 frozen ? "freeze" : "thaw", cg->rel);
 		return kerr_hint(e, "cgroup v2 freezing needs Linux 5.2");
 	}
 	klog(KLOG_DEBUG, "cgroup: %s %s", frozen ? "freezing" : "thawing", d->path);
@@ -836,7 +874,8 @@ int cgroup_kill_all(struct cgroup *cg, int sig, struct kerr *e)
 			break;
 		for (size_t k = 0; k < n; k++)
 			if (kill(pids[k], sig) < 0 && errno != ESRCH && r == 0)
-				r = kerr_set(e, errno, "can't signal pid %d in cgroup %s", (int)pids[k], cg->rel);
+				r = kerr_set(e, errno, "can't signal pid %d in cgroup %s",
+					     (int)pids[k], cg->rel);
 		if (sig != SIGKILL)
 			break;
 	}
@@ -949,7 +988,7 @@ static void guard_main(struct cgroup *cg, int pipe_fd, int pidfd, int ready_fd)
 				continue;
 			if (r == 1)
 				_exit(0); /* krill removed the cgroup itself */
-			break;        /* EOF: krill is gone */
+			break;		  /* EOF: krill is gone */
 		}
 		if (p[1].revents)
 			break; /* krill exited (the container may still hold the pipe) */
@@ -1026,4 +1065,7 @@ int cgroup_guard_start(struct cgroup *cg, struct kerr *e)
 	return 0;
 }
 
-pid_t cgroup_guard_pid(const struct cgroup *cg) { return cg->guard_pid; }
+pid_t cgroup_guard_pid(const struct cgroup *cg)
+{
+	return cg->guard_pid;
+}

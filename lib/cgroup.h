@@ -48,10 +48,10 @@ enum {
 #define CGROUP_MAX_HIER 16
 
 struct cgroup_hier {
-	char *mount;      /* mount point, e.g. /sys/fs/cgroup/memory */
+	char *mount;	  /* mount point, e.g. /sys/fs/cgroup/memory */
 	char *mount_root; /* the hierarchy path shown at the mount point ("/") */
-	char *self;       /* the caller's cgroup in this hierarchy (/proc/self/cgroup) */
-	unsigned ctl;     /* v1: controllers of this hierarchy; v2: of the root's cgroup.controllers */
+	char *self;	  /* the caller's cgroup in this hierarchy (/proc/self/cgroup) */
+	unsigned ctl; /* v1: controllers of this hierarchy; v2: of the root's cgroup.controllers */
 	bool v2;
 };
 
@@ -59,10 +59,10 @@ struct cgroup_info {
 	enum cgroup_layout layout;
 	struct cgroup_hier h[CGROUP_MAX_HIER];
 	size_t nh;
-	int v2;              /* index into h of the v2 hierarchy, -1 if none */
-	bool root;           /* euid 0: create relative to the hierarchy roots */
-	bool self_writable;  /* the caller may create children in its own v2 cgroup */
-	unsigned self_ctl;   /* v2 controllers available in the caller's own cgroup */
+	int v2;		    /* index into h of the v2 hierarchy, -1 if none */
+	bool root;	    /* euid 0: create relative to the hierarchy roots */
+	bool self_writable; /* the caller may create children in its own v2 cgroup */
+	unsigned self_ctl;  /* v2 controllers available in the caller's own cgroup */
 };
 
 /* Read /proc/self/mountinfo and /proc/self/cgroup.  Never fails for lack
@@ -80,8 +80,8 @@ bool cgroup_describe(const struct cgroup_info *info, char **desc, char **hint);
 struct cgroup_limits {
 	uint64_t memory;     /* bytes; 0 = no limit */
 	uint64_t cpus_milli; /* thousandths of a CPU; 0 = no limit */
-	uint64_t pids;       /* 0 = no limit */
-	bool oci_names;      /* name limits as linux.resources.* in errors, not --memory */
+	uint64_t pids;	     /* 0 = no limit */
+	bool oci_names;	     /* name limits as linux.resources.* in errors, not --memory */
 };
 
 struct cgroup;
@@ -91,25 +91,25 @@ struct cgroup;
  * relative to the caller's own writable v2 cgroup.  Sets the limits.  On
  * failure nothing is left behind. */
 int cgroup_create(const char *parent, const char *name, const struct cgroup_limits *lim,
-                  struct cgroup **out, struct kerr *e);
+		  struct cgroup **out, struct kerr *e);
 
 /* Same, for an OCI cgroupsPath: absolute ("/a/b") = relative to the
  * hierarchy roots; relative ("a/b") = the same as root, and relative to the
  * caller's own delegated v2 cgroup otherwise.
  * Missing intermediate directories are created (and left at destroy). */
-int cgroup_create_path(const char *path, const struct cgroup_limits *lim,
-                       struct cgroup **out, struct kerr *e);
+int cgroup_create_path(const char *path, const struct cgroup_limits *lim, struct cgroup **out,
+		       struct kerr *e);
 
 /* Both of the above with an explicit detection result; tests use it to
  * force a backend by editing the info. */
 int cgroup_create_in(const struct cgroup_info *info, const char *path, bool remove_parent,
-                     const struct cgroup_limits *lim, struct cgroup **out, struct kerr *e);
+		     const struct cgroup_limits *lim, struct cgroup **out, struct kerr *e);
 
 /* Open a cgroup another krill process created (absolute path as
  * cgroup_path() returned).  It is not removed by cgroup_free(). */
 int cgroup_open_existing(const char *path, struct cgroup **out, struct kerr *e);
-int cgroup_open_existing_in(const struct cgroup_info *info, const char *path,
-                            struct cgroup **out, struct kerr *e);
+int cgroup_open_existing_in(const struct cgroup_info *info, const char *path, struct cgroup **out,
+			    struct kerr *e);
 
 /* The path relative to the hierarchy roots, e.g. "/krill/ctr1"; save it
  * for cgroup_open_existing(). */

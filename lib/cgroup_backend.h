@@ -11,18 +11,18 @@ struct cgroup_dir {
 	char *path;   /* absolute directory */
 	unsigned ctl; /* controllers usable here (CG_* bits) */
 	bool v2;
-	bool limits;  /* limits were written here (the chosen backend per limit) */
+	bool limits; /* limits were written here (the chosen backend per limit) */
 };
 
 struct cgroup {
-	char *rel;                 /* relative to the hierarchy roots, "/krill/ctr" */
+	char *rel; /* relative to the hierarchy roots, "/krill/ctr" */
 	struct cgroup_dir d[CGROUP_MAX_HIER];
 	size_t n;
-	char *parent_rel;          /* also try to rmdir this (the "krill" parent), or NULL */
-	bool owned;                /* created by this handle: cgroup_free destroys */
+	char *parent_rel; /* also try to rmdir this (the "krill" parent), or NULL */
+	bool owned;	  /* created by this handle: cgroup_free destroys */
 	bool destroyed;
 	bool oci_names;
-	int guard_fd;              /* write end of the guard's pipe, -1 */
+	int guard_fd; /* write end of the guard's pipe, -1 */
 	pid_t guard_pid;
 };
 

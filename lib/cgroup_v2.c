@@ -19,9 +19,9 @@ static const struct {
 	const char *name;
 	unsigned bit;
 } ctl_names[] = {
-	{"memory", CG_MEMORY},
-	{"cpu", CG_CPU},
-	{"pids", CG_PIDS},
+    {"memory", CG_MEMORY},
+    {"cpu", CG_CPU},
+    {"pids", CG_PIDS},
 };
 
 unsigned cgv2_parse_controllers(const char *buf)
@@ -61,10 +61,11 @@ int cgv2_enable(const char *dir, unsigned ctl, struct kerr *e)
 			/* EBUSY: "no internal processes": a non-root cgroup that
 			 * holds processes can't hand controllers to children. */
 			if (e && e->errnum == EBUSY)
-				kerr_hint(e, "%s holds processes, so it can't delegate the %s "
-				          "controller; start krill in a cgroup of its own, e.g. "
-				          "`systemd-run --user --scope -p Delegate=yes krill ...`",
-				          dir, ctl_names[i].name);
+				kerr_hint(e,
+					  "%s holds processes, so it can't delegate the %s "
+					  "controller; start krill in a cgroup of its own, e.g. "
+					  "`systemd-run --user --scope -p Delegate=yes krill ...`",
+					  dir, ctl_names[i].name);
 			return -1;
 		}
 	}

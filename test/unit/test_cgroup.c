@@ -36,12 +36,12 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-#define SKIP_UNLESS(cond, why)                                                   \
-	do {                                                                     \
-		if (!(cond)) {                                                   \
-			print_message("# skip: %s\n", why);                      \
-			skip();                                                  \
-		}                                                                \
+#define SKIP_UNLESS(cond, why)                                                                     \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			print_message("# skip: %s\n", why);                                        \
+			skip();                                                                    \
+		}                                                                                  \
 	} while (0)
 
 enum mode { BOTH, V1_ONLY, V2_ONLY };
@@ -151,12 +151,29 @@ static void test_parse_size(void **state)
 		int ret;
 		uint64_t out;
 	} t[] = {
-		{"1", 0, 1}, {"4096", 0, 4096}, {"64k", 0, 65536}, {"64K", 0, 65536},
-		{"32m", 0, 32u << 20}, {"32M", 0, 32u << 20}, {"32mb", 0, 32u << 20},
-		{"2g", 0, 2ull << 30}, {"2G", 0, 2ull << 30}, {"1t", 0, 1ull << 40},
-		{"", -1, 0}, {"0", -1, 0}, {"0m", -1, 0}, {"-1", -1, 0}, {"m", -1, 0},
-		{"12x", -1, 0}, {"1.5g", -1, 0}, {" 5", -1, 0}, {"5 ", -1, 0}, {"5mm", -1, 0},
-		{"99999999999999999999", -1, 0}, {"17179869184g", -1, 0}, {"+5", -1, 0},
+	    {"1", 0, 1},
+	    {"4096", 0, 4096},
+	    {"64k", 0, 65536},
+	    {"64K", 0, 65536},
+	    {"32m", 0, 32u << 20},
+	    {"32M", 0, 32u << 20},
+	    {"32mb", 0, 32u << 20},
+	    {"2g", 0, 2ull << 30},
+	    {"2G", 0, 2ull << 30},
+	    {"1t", 0, 1ull << 40},
+	    {"", -1, 0},
+	    {"0", -1, 0},
+	    {"0m", -1, 0},
+	    {"-1", -1, 0},
+	    {"m", -1, 0},
+	    {"12x", -1, 0},
+	    {"1.5g", -1, 0},
+	    {" 5", -1, 0},
+	    {"5 ", -1, 0},
+	    {"5mm", -1, 0},
+	    {"99999999999999999999", -1, 0},
+	    {"17179869184g", -1, 0},
+	    {"+5", -1, 0},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
 		uint64_t v = 0;
@@ -175,11 +192,12 @@ static void test_parse_cpus(void **state)
 		int ret;
 		uint64_t out;
 	} t[] = {
-		{"2", 0, 2000}, {"0.5", 0, 500}, {".5", 0, 500}, {"1.25", 0, 1250},
-		{"0.001", 0, 1}, {"16", 0, 16000}, {"1.0", 0, 1000}, {"3.141", 0, 3141},
-		{"0", -1, 0}, {"0.0", -1, 0}, {"0.0001", -1, 0}, {"-1", -1, 0}, {"-0.5", -1, 0},
-		{"", -1, 0}, {"abc", -1, 0}, {"1.", -1, 0}, {"1.2.3", -1, 0}, {"1e3", -1, 0},
-		{"2 ", -1, 0}, {".", -1, 0}, {"99999999", -1, 0},
+	    {"2", 0, 2000},	 {"0.5", 0, 500},  {".5", 0, 500},    {"1.25", 0, 1250},
+	    {"0.001", 0, 1},	 {"16", 0, 16000}, {"1.0", 0, 1000},  {"3.141", 0, 3141},
+	    {"0", -1, 0},	 {"0.0", -1, 0},   {"0.0001", -1, 0}, {"-1", -1, 0},
+	    {"-0.5", -1, 0},	 {"", -1, 0},	   {"abc", -1, 0},    {"1.", -1, 0},
+	    {"1.2.3", -1, 0},	 {"1e3", -1, 0},   {"2 ", -1, 0},     {".", -1, 0},
+	    {"99999999", -1, 0},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
 		uint64_t v = 0;
@@ -205,8 +223,8 @@ static void test_detect(void **state)
 	/* The same question answered with statfs. */
 	enum cgroup_layout want = CGROUP_NONE;
 	bool v1 = is_fs("/sys/fs/cgroup/memory", CGROUP_SUPER_MAGIC) ||
-	          is_fs("/sys/fs/cgroup/pids", CGROUP_SUPER_MAGIC) ||
-	          is_fs("/sys/fs/cgroup/cpu", CGROUP_SUPER_MAGIC);
+		  is_fs("/sys/fs/cgroup/pids", CGROUP_SUPER_MAGIC) ||
+		  is_fs("/sys/fs/cgroup/cpu", CGROUP_SUPER_MAGIC);
 	if (is_fs("/sys/fs/cgroup", CGROUP2_SUPER_MAGIC))
 		want = v1 ? CGROUP_HYBRID : CGROUP_V2;
 	else if (is_fs("/sys/fs/cgroup/unified", CGROUP2_SUPER_MAGIC))
@@ -304,16 +322,17 @@ static void lifecycle(enum mode m)
 {
 	SKIP_UNLESS(need_root(), "needs root");
 	struct cgroup_info info;
-	SKIP_UNLESS(detect_mode(&info, m), m == V2_ONLY ? "no cgroup v2 hierarchy" : "no cgroup v1 hierarchy");
+	SKIP_UNLESS(detect_mode(&info, m),
+		    m == V2_ONLY ? "no cgroup v2 hierarchy" : "no cgroup v1 hierarchy");
 	struct kerr e;
 	/* Limits where the backend has the controller. */
 	unsigned have = 0;
 	for (size_t i = 0; i < info.nh; i++)
 		have |= info.h[i].ctl;
 	struct cgroup_limits lim = {
-		.memory = have & CG_MEMORY ? 32u << 20 : 0,
-		.cpus_milli = have & CG_CPU ? 500 : 0,
-		.pids = have & CG_PIDS ? 20 : 0,
+	    .memory = have & CG_MEMORY ? 32u << 20 : 0,
+	    .cpus_milli = have & CG_CPU ? 500 : 0,
+	    .pids = have & CG_PIDS ? 20 : 0,
 	};
 	if (!(have & CG_MEMORY)) {
 		/* An absent controller is an error naming the option. */
@@ -333,7 +352,7 @@ static void lifecycle(enum mode m)
 	assert_string_equal(cgroup_path(cg), want_rel);
 	const char *v2 = cgroup_dir_v2(cg);
 	const char *mem = cgroup_dir_v1(cg, CG_MEMORY), *cpu = cgroup_dir_v1(cg, CG_CPU),
-	           *pids = cgroup_dir_v1(cg, CG_PIDS), *frz = cgroup_dir_v1(cg, CG_FREEZER);
+		   *pids = cgroup_dir_v1(cg, CG_PIDS), *frz = cgroup_dir_v1(cg, CG_FREEZER);
 	if (m == V1_ONLY)
 		assert_null(v2);
 	else
@@ -358,8 +377,8 @@ static void lifecycle(enum mode m)
 	}
 
 	/* enter */
-	volatile unsigned long *counter = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-	                                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	volatile unsigned long *counter =
+	    mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	assert_true(counter != MAP_FAILED);
 	int gofd;
 	pid_t child = spawn_waiting(&gofd, count_forever, (void *)counter);
@@ -435,9 +454,18 @@ static void lifecycle(enum mode m)
 	cgroup_info_free(&info);
 }
 
-static void test_lifecycle_hybrid(void **state) { lifecycle(BOTH); }
-static void test_lifecycle_v1(void **state) { lifecycle(V1_ONLY); }
-static void test_lifecycle_v2(void **state) { lifecycle(V2_ONLY); }
+static void test_lifecycle_hybrid(void **state)
+{
+	lifecycle(BOTH);
+}
+static void test_lifecycle_v1(void **state)
+{
+	lifecycle(V1_ONLY);
+}
+static void test_lifecycle_v2(void **state)
+{
+	lifecycle(V2_ONLY);
+}
 
 /* ---- limits that bite (root) --------------------------------------------- */
 
@@ -532,6 +560,65 @@ static void test_pids(void **state)
 	cgroup_info_free(&info);
 }
 
+static void busy(void *arg)
+{
+	(void)arg;
+	for (volatile unsigned long i = 0;; i++)
+		;
+}
+
+static uint64_t usage_ns(struct cgroup *cg)
+{
+	const char *acct = cgroup_dir_v1(cg, CG_CPUACCT);
+	if (acct) {
+		_cleanup_free_ char *u = read_file(acct, "cpuacct.usage");
+		return u ? strtoull(u, NULL, 10) : 0;
+	}
+	const char *v2 = cgroup_dir_v2(cg);
+	_cleanup_free_ char *p = xasprintf("%s/cpu.stat", v2);
+	_cleanup_free_ char *s = NULL;
+	if (!v2 || file_read_all(AT_FDCWD, p, 4096, &s, NULL, NULL) < 0)
+		return 0;
+	char *k = strstr(s, "usage_usec ");
+	return k ? strtoull(k + 11, NULL, 10) * 1000 : 0;
+}
+
+static void test_cpus(void **state)
+{
+	SKIP_UNLESS(need_root(), "needs root");
+	struct cgroup_info info;
+	struct kerr e;
+	assert_int_equal(cgroup_detect(&info, &e), 0);
+	struct cgroup_limits lim = {.cpus_milli = 500};
+	struct cgroup *cg = NULL;
+	_cleanup_free_ char *path = unique_path();
+	if (cgroup_create_in(&info, path, true, &lim, &cg, &e) < 0) {
+		cgroup_info_free(&info);
+		print_message("# skip: %s\n", e.msg);
+		skip();
+	}
+	int gofd;
+	pid_t c = spawn_waiting(&gofd, busy, NULL);
+	assert_int_equal(cgroup_enter(cg, c, &e), 0);
+	go(gofd);
+	msleep(200);
+	struct timespec t0, t1;
+	uint64_t u0 = usage_ns(cg);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	msleep(1000);
+	uint64_t u1 = usage_ns(cg);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double wall = (double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec);
+	double pct = (double)(u1 - u0) * 100.0 / wall;
+	print_message("# busy loop under cpus=0.5: %.1f%%\n", pct);
+	assert_int_equal(cgroup_destroy(cg, &e), 0);
+	int st;
+	assert_int_equal(waitpid(c, &st, 0), c);
+	assert_true(pct >= 35.0 && pct <= 65.0);
+	cgroup_free(cg);
+	cgroup_info_free(&info);
+}
+
 /* ---- the guard (root) ------------------------------------------------- */
 
 static bool gone_within(const char *dir, int ms)
@@ -566,7 +653,8 @@ static void test_guard_sigkill(void **state)
 	_cleanup_free_ char *name = xasprintf("guard-%d", (int)getpid());
 	if (cgroup_create("krill-unit", name, NULL, &cg, &e) < 0)
 		fail_msg("create: %s: %s", e.msg, strerror(e.errnum));
-	_cleanup_free_ char *dir = xstrdup(cgroup_dir_v2(cg) ? cgroup_dir_v2(cg) : cgroup_dir_v1(cg, CG_MEMORY));
+	_cleanup_free_ char *dir =
+	    xstrdup(cgroup_dir_v2(cg) ? cgroup_dir_v2(cg) : cgroup_dir_v1(cg, CG_MEMORY));
 	/* Something to kill in the cgroup. */
 	int gofd;
 	pid_t sleeper = spawn_waiting(&gofd, sleep_forever, NULL);
@@ -639,7 +727,8 @@ static void test_guard_normal_exit(void **state)
 		}
 	}
 	assert_true(nfd <= 5);
-	_cleanup_free_ char *dir = xstrdup(cgroup_dir_v2(cg) ? cgroup_dir_v2(cg) : cgroup_dir_v1(cg, CG_MEMORY));
+	_cleanup_free_ char *dir =
+	    xstrdup(cgroup_dir_v2(cg) ? cgroup_dir_v2(cg) : cgroup_dir_v1(cg, CG_MEMORY));
 	assert_int_equal(cgroup_destroy(cg, &e), 0);
 	assert_false(exists(dir));
 	assert_true(pid_gone(guard, 1000));
@@ -664,7 +753,8 @@ static void test_create_path(void **state)
 	struct cgroup *dup = NULL;
 	assert_int_equal(cgroup_create_path(path, &lim, &dup, &e), -1);
 	assert_non_null(strstr(e.msg, "can't create cgroup"));
-	_cleanup_free_ char *dir = xstrdup(cgroup_dir_v2(cg) ? cgroup_dir_v2(cg) : cgroup_dir_v1(cg, CG_PIDS));
+	_cleanup_free_ char *dir =
+	    xstrdup(cgroup_dir_v2(cg) ? cgroup_dir_v2(cg) : cgroup_dir_v1(cg, CG_PIDS));
 	assert_int_equal(cgroup_destroy(cg, &e), 0);
 	int st;
 	assert_int_equal(waitpid(c, &st, 0), c);
@@ -677,7 +767,8 @@ static void test_create_path(void **state)
 	struct cgroup_info info;
 	assert_int_equal(cgroup_detect(&info, &e), 0);
 	for (size_t i = 0; i < info.nh; i++) {
-		_cleanup_free_ char *pd = xasprintf("%s/krill-unit-oci-%d", info.h[i].mount, (int)getpid());
+		_cleanup_free_ char *pd =
+		    xasprintf("%s/krill-unit-oci-%d", info.h[i].mount, (int)getpid());
 		rmdir(pd);
 	}
 	cgroup_info_free(&info);
@@ -686,19 +777,20 @@ static void test_create_path(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_size),
-		cmocka_unit_test(test_parse_cpus),
-		cmocka_unit_test(test_detect),
-		cmocka_unit_test(test_no_writable_cgroup),
-		cmocka_unit_test(test_bad_names),
-		cmocka_unit_test(test_lifecycle_hybrid),
-		cmocka_unit_test(test_lifecycle_v1),
-		cmocka_unit_test(test_lifecycle_v2),
-		cmocka_unit_test(test_oom),
-		cmocka_unit_test(test_pids),
-		cmocka_unit_test(test_guard_sigkill),
-		cmocka_unit_test(test_guard_normal_exit),
-		cmocka_unit_test(test_create_path),
+	    cmocka_unit_test(test_parse_size),
+	    cmocka_unit_test(test_parse_cpus),
+	    cmocka_unit_test(test_detect),
+	    cmocka_unit_test(test_no_writable_cgroup),
+	    cmocka_unit_test(test_bad_names),
+	    cmocka_unit_test(test_lifecycle_hybrid),
+	    cmocka_unit_test(test_lifecycle_v1),
+	    cmocka_unit_test(test_lifecycle_v2),
+	    cmocka_unit_test(test_oom),
+	    cmocka_unit_test(test_pids),
+	    cmocka_unit_test(test_cpus),
+	    cmocka_unit_test(test_guard_sigkill),
+	    cmocka_unit_test(test_guard_normal_exit),
+	    cmocka_unit_test(test_create_path),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
