@@ -398,7 +398,7 @@ int run_container(struct container *c, struct kerr *e)
 	}
 	if (pid == 0) {
 		if (r.sq)
-			squash_forget(r.sq); /* the FUSE connection belongs to the parent */
+			squash_child_drop(r.sq); /* the FUSE connection belongs to the parent */
 		if (r.ns_sock[0] >= 0) {
 			close(r.ns_sock[0]);
 			r.ns_sock[0] = -1;
@@ -408,7 +408,8 @@ int run_container(struct container *c, struct kerr *e)
 		_exit(rc);
 	}
 	prctl(PR_SET_NAME, "krill-supervise");
-	if (r.sq && squash_serve_start(r.sq, c->squash_threads, e) < 0) {
+	if (r.sq && squash_serve_start(r.sq, c->squash_threads ? c->squash_threads
+							 : squash_default_threads(), e) < 0) {
 		kill(pid, SIGKILL);
 		if (r.join)
 			join_fail(r.join);

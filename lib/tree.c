@@ -19,6 +19,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <stdio.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -50,6 +51,16 @@ int tree_stage(struct kerr *e)
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
 		if (mkdir(dirs[i], 0755) < 0)
 			return kerr_set(e, errno, "can't create %s in the staging tmpfs", dirs[i]);
+	/* Code that opens /dev/fuse, /dev/loop-control or /proc/self/... by
+	 * path keeps working in the staging root. */
+	const char *links[] = {"dev", "proc", "sys"};
+	for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
+		char from[32], to[32];
+		snprintf(from, sizeof from, "/tmp/%s", links[i]);
+		snprintf(to, sizeof to, TREE_OLDROOT "/%s", links[i]);
+		if (symlink(to, from) < 0)
+			return kerr_set(e, errno, "can't create %s in the staging tmpfs", from);
+	}
 	if (chdir("/tmp") < 0)
 		return kerr_set(e, errno, "can't enter the staging tmpfs");
 	if (syscall(SYS_pivot_root, ".", "oldroot") < 0) {
