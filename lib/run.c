@@ -51,6 +51,7 @@ struct run {
 	char *passwd, *group;
 	char *user, *home, *container_home, *tmpdir;
 	sigset_t oldmask;
+	struct security sec;    /* prepared capabilities and seccomp filters */
 	struct join *join;      /* --join group, or NULL */
 	int record_dir;         /* --name: the runtime directory, or -1 */
 	int ns_sock[2];         /* container -> supervisor: its namespace fds */
@@ -67,6 +68,7 @@ static void run_free(struct run *r)
 	if (r->sq)
 		squash_close(r->sq);
 	join_end(r->join);
+	security_free(&r->sec);
 	if (r->record_dir >= 0)
 		close(r->record_dir);
 	for (int i = 0; i < 2; i++)
@@ -102,6 +104,8 @@ static int run_prepare(struct run *r, struct kerr *e)
 		if (!S_ISDIR(st.st_mode))
 			return kerr_set(e, 0, "--mount=%s: not a directory", c->mountpoint);
 	}
+	if (security_prepare(c, r->privileged, &r->sec, e) < 0)
+		return -1;
 	if (c->image_type == IMAGE_SQUASH && squash_open(c->image, &r->sq, e) < 0)
 		return -1;
 	if (c->name) {
@@ -283,7 +287,7 @@ static int run_peer(struct run *r, struct kerr *e)
 		struct strv env = {0};
 		if (env_build(c, root, environ, &env, e) < 0)
 			goto fail;
-		int code = launch_exec(c, c->argv, env.v, r->privileged, e);
+		int code = launch_exec(c, c->argv, env.v, &r->sec, e);
 		kerr_print(e);
 		_exit(code);
 	fail:
@@ -344,7 +348,7 @@ static int run_container_side(struct run *r, struct kerr *e)
 	}
 	if (r->ns_sock[1] >= 0 && send_namespaces(r->ns_sock[1], e) < 0)
 		return EXIT_KRILL;
-	return launch_exec(c, c->argv, env.v, r->privileged, e);
+	return launch_exec(c, c->argv, env.v, &r->sec, e);
 }
 
 int run_container(struct container *c, struct kerr *e)
