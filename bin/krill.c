@@ -242,10 +242,14 @@ static int run_option(struct container *c, int opt, const char *arg, const char 
 		free(c->storage);
 		c->storage = xstrdup(arg);
 		return 0;
-	case OPT_SET_ENV:
-		add_env_op(c, arg && strchr(arg, '=') && !strchr(arg, '/') ? ENV_OP_SET_VAR
-		                                                      : ENV_OP_SET_FILE, arg);
+	case OPT_SET_ENV: {
+		/* NAME=VALUE when there is an '=' and no '/' before it: the value
+		 * may be a path (HOME=/x), and a file may be /dir/a=b. */
+		const char *eq = arg ? strchr(arg, '=') : NULL;
+		bool assignment = eq && !memchr(arg, '/', eq - arg);
+		add_env_op(c, assignment ? ENV_OP_SET_VAR : ENV_OP_SET_FILE, arg);
 		return 0;
+	}
 	case OPT_SET_ENV0:
 		add_env_op(c, ENV_OP_SET_FILE0, arg);
 		return 0;
