@@ -32,9 +32,11 @@ static int detect(const char *path, enum image_type *type, struct kerr *e)
 		*type = IMAGE_SQUASH;
 		return 0;
 	}
-	char hex[16] = "";
+	/* "xx xx xx xx": each byte after the first is preceded by a space. */
+	char hex[3 * sizeof magic] = "";
+	size_t used = 0;
 	for (ssize_t i = 0; i < n; i++)
-		snprintf(hex + 3 * i, sizeof hex - 3 * i, "%s%02x", i ? " " : "", magic[i]);
+		used += snprintf(hex + used, sizeof hex - used, "%s%02x", i ? " " : "", magic[i]);
 	return kerr_set(e, 0, "%s: unknown image type (first bytes: %s)", path,
 	                n ? hex : "none, the file is empty");
 }

@@ -313,17 +313,24 @@ static int default_binds(struct builder *b, struct kerr *e)
 	return bind_list(b, true, e);
 }
 
+/* A new tmpfs on the image's directory dir. */
+static int tmpfs_at(struct builder *b, const char *dir, const char *mode, const char *what,
+                    struct kerr *e)
+{
+	_cleanup_close_ int fd = open_beneath(b->root_fd, dir, O_PATH | O_DIRECTORY);
+	if (fd < 0)
+		return kerr_set(e, errno, "can't mount %s: %s in the image", what, dir);
+	char target[64];
+	snprintf(target, sizeof target, PROC_FD "%d", fd);
+	_cleanup_free_ char *data = xasprintf("mode=%s", mode);
+	return do_mount("krill", target, "tmpfs", MS_NOSUID | MS_NODEV, data, what, e);
+}
+
 static int tmp_and_home(struct builder *b, struct kerr *e)
 {
 	const struct container *c = b->c;
 	if (c->private_tmp) {
-		_cleanup_close_ int tmp = open_beneath(b->root_fd, "/tmp", O_PATH | O_DIRECTORY);
-		if (tmp < 0)
-			return kerr_set(e, errno, "can't mount a private /tmp: /tmp in the image");
-		char target[64];
-		snprintf(target, sizeof target, PROC_FD "%d", tmp);
-		if (do_mount("krill", target, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777",
-		             "a private /tmp", e) < 0)
+		if (tmpfs_at(b, "/tmp", "1777", "a private /tmp", e) < 0)
 			return -1;
 		strv_push(&b->mounted, "/tmp");
 	} else {
@@ -337,7 +344,17 @@ static int tmp_and_home(struct builder *b, struct kerr *e)
 			return kerr_set(e, 0, "--home: $HOME is not set to an absolute path");
 		struct bind_req r = {.src = b->h->home, .dst = b->h->container_home,
 		                     .what = "--home", .flags = MS_REC, .create = true};
-		if (bind_into(b, &r, e) < 0)
+		if (bind_into(b, &r, e) == 0)
+			return 0;
+		if (e->errnum != EACCES && e->errnum != EPERM)
+			return -1;
+		/* The image's /home isn't ours to write even in the overlay
+		 * (a root-owned image run unprivileged): make the mount point
+		 * on a tmpfs over /home instead, hiding the image's /home, as
+		 * ch-run does. */
+		klog(KLOG_VERBOSE, "the image's /home isn't writable: mounting a tmpfs on it");
+		if (tmpfs_at(b, "/home", "0755", "a tmpfs on /home for --home", e) < 0 ||
+		    bind_into(b, &r, e) < 0)
 			return -1;
 	}
 	return 0;
