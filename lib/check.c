@@ -145,10 +145,19 @@ static void probe_cgroup(struct probe *p)
 {
 	p->name = "cgroups";
 	struct kerr e;
-	char desc[256] = "", hint[512] = "";
-	p->ok = cgroup_describe(desc, sizeof desc, hint, sizeof hint, &e) == 0;
-	snprintf(p->detail, sizeof p->detail, "%s", desc);
-	snprintf(p->hint, sizeof p->hint, "%s", hint);
+	struct cgroup_info info;
+	if (cgroup_detect(&info, &e) < 0) {
+		p->ok = false;
+		kerr_str(&e, p->detail, sizeof p->detail);
+		return;
+	}
+	char *desc = NULL, *hint = NULL;
+	p->ok = cgroup_describe(&info, &desc, &hint);
+	snprintf(p->detail, sizeof p->detail, "%s", desc ? desc : "");
+	snprintf(p->hint, sizeof p->hint, "%s", hint ? hint : "");
+	free(desc);
+	free(hint);
+	cgroup_info_free(&info);
 }
 
 static void probe_newuidmap(struct probe *p)

@@ -12,6 +12,7 @@
  *   exec           environment, no_new_privs, caps, seccomp, execvp
  */
 #include "run.h"
+#include "cgroup.h"
 #include "env.h"
 #include "image.h"
 #include "join.h"
@@ -52,6 +53,7 @@ struct run {
 	char *user, *home, *container_home, *tmpdir;
 	sigset_t oldmask;
 	struct security sec;    /* prepared capabilities and seccomp filters */
+	struct cgroup *cg;      /* the container's cgroup, with --memory etc. */
 	struct join *join;      /* --join group, or NULL */
 	int record_dir;         /* --name: the runtime directory, or -1 */
 	int ns_sock[2];         /* container -> supervisor: its namespace fds */
@@ -69,6 +71,7 @@ static void run_free(struct run *r)
 		squash_close(r->sq);
 	join_end(r->join);
 	security_free(&r->sec);
+	cgroup_free(r->cg); /* destroys it, if still there */
 	if (r->record_dir >= 0)
 		close(r->record_dir);
 	for (int i = 0; i < 2; i++)
@@ -233,6 +236,21 @@ static int collect_namespaces(struct run *r, struct ns_set *set)
 	return 0;
 }
 
+/* --memory, --cpus, --pids-limit: one cgroup for the container, with a
+ * guard that removes it even if krill is killed. */
+static int run_cgroup(struct run *r, struct kerr *e)
+{
+	const struct container *c = r->c;
+	struct cgroup_limits lim = {.memory = c->memory, .cpus_milli = c->cpus_milli,
+	                            .pids = c->pids_limit};
+	_cleanup_free_ char *name = c->name ? xasprintf("%s-%d", c->name, getpid())
+	                                    : xasprintf("run-%d", getpid());
+	if (cgroup_create(c->cgroup_parent ? c->cgroup_parent : "krill", name, &lim, &r->cg, e) < 0)
+		return -1;
+	klog(KLOG_VERBOSE, "cgroup %s", cgroup_path(r->cg));
+	return cgroup_guard_start(r->cg, e);
+}
+
 /* --name: the record `krill exec` and `krill ps` find the container by. */
 static int run_record(struct run *r, pid_t main_pid, const struct ns_set *held, struct kerr *e)
 {
@@ -369,7 +387,9 @@ int run_container(struct container *c, struct kerr *e)
 	/* A named or joined container is held by its supervisor, which keeps
 	 * its namespaces for peers and krill exec. */
 	bool hold_ns = r.join || c->name;
-	r.supervise = (r.sq && !r.privileged) || c->ns_pid || hold_ns;
+	if ((c->memory || c->cpus_milli || c->pids_limit) && run_cgroup(&r, e) < 0)
+		goto out;
+	r.supervise = (r.sq && !r.privileged) || c->ns_pid || hold_ns || r.cg;
 	if (hold_ns && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, r.ns_sock) < 0) {
 		kerr_set(e, errno, "can't create a socket pair");
 		goto out;
@@ -403,6 +423,12 @@ int run_container(struct container *c, struct kerr *e)
 	if (pid == 0) {
 		if (r.sq)
 			squash_child_drop(r.sq); /* the FUSE connection belongs to the parent */
+		/* Only the container is limited, not its supervisor (the FUSE
+		 * server's cache would count against --memory). */
+		if (r.cg && cgroup_enter(r.cg, 0, e) < 0) {
+			kerr_print(e);
+			_exit(EXIT_KRILL);
+		}
 		if (r.ns_sock[0] >= 0) {
 			close(r.ns_sock[0]);
 			r.ns_sock[0] = -1;
@@ -436,6 +462,14 @@ int run_container(struct container *c, struct kerr *e)
 		}
 	}
 	status = supervise_wait(pid, false, r.join ? join_hold : NULL, r.join);
+	uint64_t ooms = 0;
+	if (r.cg && cgroup_oom_kills(r.cg, &ooms) == 0 && ooms > 0)
+		klog(KLOG_WARN, "out of memory: the OOM killer killed %llu process%s of the "
+		     "container (--memory)", (unsigned long long)ooms, ooms > 1 ? "es" : "");
+	if (r.cg && cgroup_destroy(r.cg, e) < 0) {
+		kerr_print(e);
+		e->msg[0] = '\0';
+	}
 	if (recorded)
 		record_remove_at(r.record_dir, c->name);
 	ns_set_close(&held);
