@@ -341,7 +341,9 @@ static int run_container_side(struct run *r, struct kerr *e)
 
 	if (c->ns_pid) {
 		/* We are PID 1 of the new namespace: stay as its init, and run
-		 * the command as our child. */
+		 * the command as our child.  If the supervisor is killed, take
+		 * the namespace (every process in it) down with us. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		supervise_init_handlers();
 		pid_t pid = fork();
 		if (pid < 0) {

@@ -97,7 +97,6 @@ assert_nothing_left() { # MARKER (the container's command line)
 }
 
 @test "cleanup: SIGKILL of the supervisor (--pid) leaves nothing behind" {
-	skip "known bug: krill-init and the command outlive a SIGKILLed supervisor (run.c sets no PR_SET_PDEATHSIG)"
 	local i pid
 	for i in 0 0.002 0.005 0.01 0.02 0.05 0.1 0.3; do
 		"$KRILL" run --pid "$TINY" -- sleep 4243 3>&- &
