@@ -33,6 +33,9 @@ int launch_exec(const struct container *c, char *const *argv, char **envp,
 	}
 	if (security_apply(c, sec, e) < 0)
 		return EXIT_KRILL;
+	/* The command outlives a killed supervisor (with SquashFS it then sees
+	 * ENOTCONN, not a hang); only setup dies with it. */
+	prctl(PR_SET_PDEATHSIG, 0);
 	klog(KLOG_VERBOSE, "executing %s", argv[0]);
 	/* execvp searches the PATH of the current environment, so switch to
 	 * the container's environment first. */

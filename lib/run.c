@@ -423,6 +423,9 @@ int run_container(struct container *c, struct kerr *e)
 		goto out;
 	}
 	if (pid == 0) {
+		/* Until exec, a setup that lost its supervisor has no one to
+		 * report to: die with it (cleared again in launch_exec). */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (r.sq)
 			squash_child_drop(r.sq); /* the FUSE connection belongs to the parent */
 		/* Only the container is limited, not its supervisor (the FUSE

@@ -48,7 +48,8 @@ krill_leftovers() {
 	local p
 	p=$(pgrep -u "$(id -u)" -x krill || true)
 	[ -n "$p" ] && out+="processes: $p; "
-	grep -q 'fuse.*krill\|squashfuse' /proc/self/mountinfo && out+="fuse mount; "
+	grep -q ' - fuse\.krill ' /proc/self/mountinfo &&
+		out+="fuse mount: $(grep ' - fuse\.krill ' /proc/self/mountinfo); "
 	grep -q ' - tmpfs krill ' /proc/self/mountinfo && out+="staging tmpfs mount; "
 	ls /dev/shm 2>/dev/null | grep -q '^\(sem\.\)\?krill' && out+="shm: $(ls /dev/shm | grep krill); "
 	ls -d /tmp/krill.* 2>/dev/null | grep -q . && out+="tmp: $(ls -d /tmp/krill.*); "

@@ -3,6 +3,7 @@
  * exact error lines for bad values. */
 #include "bind_spec.h"
 #include "join_params.h"
+#include "nsjoin.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,7 +11,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 static void slurm_lists(void **state)
@@ -173,6 +176,27 @@ static void bind_specs(void **state)
 	free(b.dst);
 }
 
+/* Field 22 of /proc/self/stat, as the kernel documents it, for a process
+ * whose name holds spaces and parentheses. */
+static void starttime(void **state)
+{
+	char buf[1024];
+	FILE *f = fopen("/proc/self/stat", "r");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof buf, f));
+	fclose(f);
+	char *p = strrchr(buf, ')') + 2;
+	unsigned long long want = 0;
+	for (int field = 3; field < 22; field++)
+		p = strchr(p, ' ') + 1;
+	want = strtoull(p, NULL, 10);
+	assert_true(want > 0);
+	char st = 0;
+	assert_int_equal(proc_starttime_state(getpid(), &st), want);
+	assert_true(st == 'R' || st == 'S');
+	assert_int_equal(proc_starttime(999999999), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,6 +204,7 @@ int main(void)
 		cmocka_unit_test(sizes_from_env),
 		cmocka_unit_test(tags),
 		cmocka_unit_test(bind_specs),
+		cmocka_unit_test(starttime),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
