@@ -264,9 +264,8 @@ static double elapsed(const struct join *j)
 	return (now.tv_sec - j->start.tv_sec) + (now.tv_nsec - j->start.tv_nsec) / 1e9;
 }
 
-bool join_hold(void *arg)
+bool join_hold(struct join *j)
 {
-	struct join *j = arg;
 	struct join_shm *s = j->shm;
 	uint32_t arrived = __atomic_load_n(&s->arrived, __ATOMIC_ACQUIRE);
 	if (arrived < s->size) {

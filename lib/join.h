@@ -31,7 +31,7 @@ void join_fail(struct join *j);
 
 /* Supervisor's hold: true while peers may still arrive (until the
  * timeout) or a peer's command still runs. */
-bool join_hold(void *j);
+bool join_hold(struct join *j);
 
 /* Peer: wait for the container, then open its namespace fds. */
 int join_wait(struct join *j, struct ns_set *fds, struct kerr *e);

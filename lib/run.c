@@ -57,6 +57,8 @@ struct run {
 	struct join *join;      /* --join group, or NULL */
 	int record_dir;         /* --name: the runtime directory, or -1 */
 	int ns_sock[2];         /* container -> supervisor: its namespace fds */
+	int init_sock[2];       /* --pid --join: supervisor <-> init handshake */
+	bool init_done, init_released;
 };
 
 static void run_free(struct run *r)
@@ -74,9 +76,12 @@ static void run_free(struct run *r)
 	cgroup_free(r->cg); /* destroys it, if still there */
 	if (r->record_dir >= 0)
 		close(r->record_dir);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
 		if (r->ns_sock[i] >= 0)
 			close(r->ns_sock[i]);
+		if (r->init_sock[i] >= 0)
+			close(r->init_sock[i]);
+	}
 }
 
 /* Host-side facts, gathered before any namespace exists: NSS lookups
@@ -128,6 +133,7 @@ static int run_prepare(struct run *r, struct kerr *e)
 		.user = r->user, .home = r->home, .tmpdir = r->tmpdir,
 		.passwd = r->passwd, .group = r->group, .container_home = r->container_home,
 		.privileged = r->privileged, .fresh_proc = c->ns_pid,
+		.fresh_sys = c->net == NET_NONE,
 	};
 	return 0;
 }
@@ -317,6 +323,40 @@ static int run_peer(struct run *r, struct kerr *e)
 	return status;
 }
 
+/* --pid with --join: the PID namespace dies with its init, but peers'
+ * commands run in it too, and only the supervisor knows when they are done.
+ * So the init, once its own children are gone, says so and waits to be
+ * released; the supervisor releases it when the group is done. */
+static bool init_hold(void *arg, bool children_left)
+{
+	struct run *r = arg;
+	char byte;
+	if (!children_left && !r->init_done) {
+		r->init_done = true;
+		if (write(r->init_sock[1], "d", 1) < 0)
+			return false; /* the supervisor is gone */
+	}
+	if (r->init_done && read(r->init_sock[1], &byte, 1) != -1)
+		return false; /* released (or the supervisor is gone) */
+	return true;
+}
+
+static bool supervisor_hold(void *arg, bool children_left)
+{
+	struct run *r = arg;
+	if (join_hold(r->join))
+		return true;
+	if (r->init_sock[0] < 0)
+		return false;
+	char byte;
+	if (!r->init_released && read(r->init_sock[0], &byte, 1) == 1) {
+		r->init_released = true;
+		if (write(r->init_sock[0], "r", 1) < 0)
+			return false;
+	}
+	return !r->init_released && children_left;
+}
+
 /* The container side, after the fork if there is one: build the tree,
  * enter the inner namespaces and exec.  Returns only on failure. */
 static int run_container_side(struct run *r, struct kerr *e)
@@ -352,7 +392,9 @@ static int run_container_side(struct run *r, struct kerr *e)
 		}
 		if (pid > 0) {
 			prctl(PR_SET_NAME, "krill-init");
-			_exit(supervise_wait(pid, true, NULL, NULL));
+			if (r->init_sock[1] < 0)
+				_exit(supervise_wait(pid, true, NULL, NULL));
+			_exit(supervise_wait(pid, false, init_hold, r));
 		}
 	}
 	if (r->supervise || c->ns_pid)
@@ -374,7 +416,8 @@ static int run_container_side(struct run *r, struct kerr *e)
 int run_container(struct container *c, struct kerr *e)
 {
 	struct run r = {.c = c, .privileged = geteuid() == 0 && !c->userns,
-	                .ns_sock = {-1, -1}, .record_dir = -1};
+	                .ns_sock = {-1, -1}, .init_sock = {-1, -1},
+	                .record_dir = -1};
 	int status = EXIT_KRILL;
 	if (run_prepare(&r, e) < 0)
 		goto out;
@@ -392,7 +435,9 @@ int run_container(struct container *c, struct kerr *e)
 	if ((c->memory || c->cpus_milli || c->pids_limit) && run_cgroup(&r, e) < 0)
 		goto out;
 	r.supervise = (r.sq && !r.privileged) || c->ns_pid || hold_ns || r.cg;
-	if (hold_ns && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, r.ns_sock) < 0) {
+	if ((hold_ns && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, r.ns_sock) < 0) ||
+	    (r.join && c->ns_pid &&
+	     socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, r.init_sock) < 0)) {
 		kerr_set(e, errno, "can't create a socket pair");
 		goto out;
 	}
@@ -438,6 +483,10 @@ int run_container(struct container *c, struct kerr *e)
 			close(r.ns_sock[0]);
 			r.ns_sock[0] = -1;
 		}
+		if (r.init_sock[0] >= 0) {
+			close(r.init_sock[0]);
+			r.init_sock[0] = -1;
+		}
 		int rc = run_container_side(&r, e);
 		kerr_print(e);
 		_exit(rc);
@@ -466,7 +515,11 @@ int run_container(struct container *c, struct kerr *e)
 				recorded = run_record(&r, pid, &held, e) == 0;
 		}
 	}
-	status = supervise_wait(pid, false, r.join ? join_hold : NULL, r.join);
+	if (r.init_sock[1] >= 0) {
+		close(r.init_sock[1]);
+		r.init_sock[1] = -1;
+	}
+	status = supervise_wait(pid, false, r.join ? supervisor_hold : NULL, &r);
 	uint64_t ooms = 0;
 	if (r.cg && cgroup_oom_kills(r.cg, &ooms) == 0 && ooms > 0)
 		klog(KLOG_WARN, "out of memory: the OOM killer killed %llu process%s of the "
