@@ -20,7 +20,7 @@ BASE_CFLAGS = -std=gnu11 -D_GNU_SOURCE -DFUSE_USE_VERSION=35 -DKRILL_VERSION='"$
               $(WARN) -iquote lib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CFLAGS     ?= -O2 -g
 LIBS        = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-ALL_CFLAGS  = $(BASE_CFLAGS) $(CFLAGS)
+ALL_CFLAGS  = $(BASE_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
 LIB_SRC    := $(sort $(wildcard lib/*.c))
 LIB_OBJ    := $(LIB_SRC:lib/%.c=build/lib/%.o)
@@ -46,7 +46,7 @@ build/libkrill.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 krill: bin/krill.c build/libkrill.a
-	$(CC) $(ALL_CFLAGS) -o $@ $< build/libkrill.a $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< build/libkrill.a $(LIBS)
 
 krill-oci: krill
 	ln -sf krill $@

@@ -6,6 +6,7 @@
 #include "check.h"
 #include "config.h"
 #include "container.h"
+#include "env.h"
 #include "features.h"
 #include "image.h"
 #include "join_params.h"
@@ -441,6 +442,8 @@ static int cmd_run(int argc, char **argv)
 		log_to_syslog(argc, argv);
 	config_free(&cfg);
 
+	if (env_load_host_files(&c, &e) < 0)
+		return fail(&e);
 	int status;
 	if (c.join_pid) {
 		/* IMAGE is still required (ch-run compatible), but the running
@@ -517,6 +520,8 @@ static int exec_main(int argc, char **argv)
 			c.argv[i] = xstrdup(argv[optind + i]);
 	}
 	struct kerr e = {0};
+	if (env_load_host_files(&c, &e) < 0)
+		return fail(&e);
 	int status = attach_run(&c, target, true, &e);
 	if (e.msg[0] && status >= EXIT_KRILL)
 		kerr_print(&e);

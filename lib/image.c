@@ -76,7 +76,7 @@ int image_default_cmd(int root_fd, char ***argv, struct kerr *e)
 	if (fd < 0)
 		return 0;
 	_cleanup_free_ char *buf = NULL;
-	if (file_read_all(fd, "", 1 << 16, &buf, NULL, e) < 0)
+	if (fd_read_all(fd, "/.krill/cmd", 1 << 16, &buf, NULL, e) < 0)
 		return -1;
 	struct strv v = {0};
 	char *save = NULL;
@@ -92,7 +92,7 @@ char *image_default_cwd(int root_fd)
 	if (fd < 0)
 		return NULL;
 	char *buf = NULL;
-	if (file_read_all(fd, "", 4096, &buf, NULL, NULL) < 0)
+	if (fd_read_all(fd, "/.krill/cwd", 4096, &buf, NULL, NULL) < 0)
 		return NULL;
 	buf[strcspn(buf, "\n")] = '\0';
 	return buf;

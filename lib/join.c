@@ -332,6 +332,11 @@ void join_peer_done(struct join *j)
 		__atomic_store_n(&j->shm->slots[j->slot].pid, 0, __ATOMIC_RELEASE);
 }
 
+unsigned join_group_size(const struct join *j)
+{
+	return j->shm->size;
+}
+
 void join_end(struct join *j)
 {
 	if (!j)

@@ -39,6 +39,7 @@ int join_wait(struct join *j, struct ns_set *fds, struct kerr *e);
 /* Peer: its command and all it started have ended. */
 void join_peer_done(struct join *j);
 
+unsigned join_group_size(const struct join *j);
 void join_end(struct join *j);
 
 #endif

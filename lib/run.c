@@ -262,7 +262,7 @@ static int run_record(struct run *r, pid_t main_pid, const struct ns_set *held, 
 {
 	struct record rec = {.name = r->c->name, .pid = getpid(), .main_pid = main_pid,
 	                     .pid_start = proc_starttime(getpid()), .image = r->c->image,
-	                     .started = time(NULL), .peers = r->join ? r->c->join_ct : 1};
+	                     .started = time(NULL), .peers = r->join ? join_group_size(r->join) : 1};
 	for (int i = 0; i < NS_COUNT; i++)
 		rec.fds[i] = held->fd[i];
 	if (record_write(r->record_dir, &rec, e) < 0) {
@@ -476,6 +476,12 @@ int run_container(struct container *c, struct kerr *e)
 		/* Only the container is limited, not its supervisor (the FUSE
 		 * server's cache would count against --memory). */
 		if (r.cg && cgroup_enter(r.cg, 0, e) < 0) {
+			kerr_print(e);
+			_exit(EXIT_KRILL);
+		}
+		/* ... and sees its own cgroup as the root of its hierarchy. */
+		if (r.cg && unshare(CLONE_NEWCGROUP) < 0) {
+			kerr_set(e, errno, "can't create a cgroup namespace");
 			kerr_print(e);
 			_exit(EXIT_KRILL);
 		}

@@ -44,7 +44,6 @@ host sees: result written inside"
 	[ -z "$(ls -A "$SCRATCH")" ] || fail "left in TMPDIR: $(ls -A "$SCRATCH")"
 }
 
-# TMPDIR is left alone here: see the skipped test below.
 @test "examples/run/env.sh: env file with quotes, expansion, comments; --unset-env; a bad line" {
 	example "$TINY_SQFS" run/env.sh
 	assert_status 0
@@ -85,13 +84,9 @@ status 125'
 	done
 }
 
-# Known bug (SPEC §3, §8): krill reads a --set-env FILE after pivot_root,
-# inside the container, so a host file outside the container's view (here:
-# the container's /tmp is $SCRATCH, not the host's /tmp) can't be opened.
-# env.sh works above only because its files are under the host's /tmp,
-# which is also the container's /tmp when TMPDIR is unset.
+# --set-env FILE is a host path, read before the container exists: it works
+# even where the container can't see it (its /tmp is $SCRATCH here).
 @test "examples/run/env.sh with TMPDIR elsewhere (--set-env reads host files)" {
-	skip "known bug: --set-env=FILE is opened inside the container, not on the host"
 	example "$TINY_SQFS" run/env.sh TMPDIR="$SCRATCH"
 	assert_status 0
 	assert_line "APP_NAME=demo app"

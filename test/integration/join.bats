@@ -32,6 +32,17 @@ peers() { # N IMAGE [OPTIONS...]
 	wait
 }
 
+# A copy of the tiny image whose /.krill/cmd is a FIFO: a winner started
+# without a command blocks reading it, in the middle of its setup, until
+# the test writes a command into $SCRATCH/img/.krill/cmd.
+slow_image() {
+	cp -a "$TINY" "$SCRATCH/img"
+	mkdir -p "$SCRATCH/img/.krill"
+	rm -f "$SCRATCH/img/.krill/cmd"
+	mkfifo "$SCRATCH/img/.krill/cmd"
+	FIFO=$SCRATCH/img/.krill/cmd
+}
+
 check_peers() { # N
 	local n=$1
 	[ "$(cat "$SCRATCH"/out.* | sort -u | wc -l)" = 1 ] || fail "namespaces differ: $(cat "$SCRATCH"/out.*)"
@@ -124,28 +135,31 @@ check_peers() { # N
 }
 
 @test "join: a peer with another image or other options is refused, naming it" {
-	mkfifo "$SCRATCH/fifo"
-	"$KRILL" run --join-ct=2 --join-tag="$TAG" --set-env="$SCRATCH/fifo" "$TINY" -- true 2>"$SCRATCH/w.err" &
+	slow_image
+	"$KRILL" run --join-ct=2 --join-tag="$TAG" "$SCRATCH/img" 2>"$SCRATCH/w.err" &
 	w=$!
 	sleep 0.5
-	run "$KRILL" run --join-ct=2 --join-tag="$TAG" --uid=0 "$TINY" -- true
+	run "$KRILL" run --join-ct=2 --join-tag="$TAG" --uid=0 "$SCRATCH/img" -- true
 	assert_status 125
 	assert_output "krill: error: --join: this peer's uid (this peer: '0', the winner: '$(id -u)') differs from the winner's"
-	echo "A=1" >"$SCRATCH/fifo"
 	run "$KRILL" run --join-ct=2 --join-tag="$TAG" "$TINY" -- true
+	assert_status 125
+	assert_output "krill: error: --join: this peer's image (this peer: '$TINY', the winner: '$SCRATCH/img') differs from the winner's"
+	echo "true" >"$FIFO"
+	run "$KRILL" run --join-ct=2 --join-tag="$TAG" "$SCRATCH/img" -- true
 	assert_status 0
 	wait "$w"
 }
 
 @test "join: the winner killed during setup: peers exit 125 within 2 s" {
-	mkfifo "$SCRATCH/fifo"
-	# The winner blocks reading its --set-env file: setup, not yet ready.
-	"$KRILL" run -v --join-ct=3 --join-tag="$TAG" --set-env="$SCRATCH/fifo" "$TINY" -- true 2>"$SCRATCH/w.err" &
+	slow_image
+	# The winner blocks reading its /.krill/cmd: setup, not yet ready.
+	"$KRILL" run -v --join-ct=3 --join-tag="$TAG" "$SCRATCH/img" 2>"$SCRATCH/w.err" &
 	for _ in $(seq 50); do grep -q 'join: winner' "$SCRATCH/w.err" && break; sleep 0.1; done
 	w=$(sed -n 's/.*join: winner (pid \([0-9]*\)).*/\1/p' "$SCRATCH/w.err")
 	[ -n "$w" ] || fail "no winner: $(cat "$SCRATCH/w.err")"
 	for i in 1 2; do
-		"$KRILL" run --join-ct=3 --join-tag="$TAG" "$TINY" -- true 2>"$SCRATCH/p.$i" &
+		"$KRILL" run --join-ct=3 --join-tag="$TAG" "$SCRATCH/img" -- true 2>"$SCRATCH/p.$i" &
 	done
 	sleep 0.5
 	start=$(date +%s%N)
@@ -157,22 +171,21 @@ check_peers() { # N
 		grep -q "krill: error: --join: the winner (pid $w) died before the container was ready" "$SCRATCH/p.$i" ||
 			fail "peer $i said: $(cat "$SCRATCH/p.$i")"
 	done
-	exec 4<>"$SCRATCH/fifo" 4>&- # nobody reads it any more
 	assert_no_shm
 }
 
 @test "join: a peer killed while waiting: the rest finish, nothing is left" {
-	mkfifo "$SCRATCH/fifo"
-	"$KRILL" run --join-ct=3 --join-tag="$TAG" --set-env="$SCRATCH/fifo" "$TINY" -- true &
+	slow_image
+	"$KRILL" run --join-ct=3 --join-tag="$TAG" "$SCRATCH/img" &
 	w=$!
 	sleep 0.3
-	"$KRILL" run --join-ct=3 --join-tag="$TAG" "$TINY" -- true &
+	"$KRILL" run --join-ct=3 --join-tag="$TAG" "$SCRATCH/img" -- true &
 	victim=$!
-	"$KRILL" run --join-ct=3 --join-tag="$TAG" "$TINY" -- sh -c 'echo survivor' >"$SCRATCH/out" &
+	"$KRILL" run --join-ct=3 --join-tag="$TAG" "$SCRATCH/img" -- sh -c 'echo survivor' >"$SCRATCH/out" &
 	survivor=$!
 	sleep 0.3
 	kill -KILL "$victim"
-	echo "A=1" >"$SCRATCH/fifo"
+	echo "true" >"$FIFO"
 	wait "$w"
 	wait "$survivor"
 	[ "$(cat "$SCRATCH/out")" = survivor ]
