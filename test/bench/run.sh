@@ -487,9 +487,14 @@ write_scaler() {
 	cat > "$S/scale.sh" <<-'EOF'
 		#!/bin/bash
 		# scale.sh MODE N TAG: start N runners of /bin/true at once; print
-		# "SECONDS FAILURES LEAKS" (LEAKS: new /dev/shm objects of this user).
+		# "SECONDS FAILURES LEAKS" (LEAKS: the runner's new /dev/shm objects,
+		# which are then removed so that the next round starts clean).
 		mode=$1 n=$2 tag=$3 S=$(dirname "$0")
-		before=$(find /dev/shm -maxdepth 1 -user "$(id -u)" 2>/dev/null | sort)
+		# The runner's own /dev/shm names (krill: /krill-UID-..., ch-run:
+		# /ch-run_...); anything else of this user's is not ours to count.
+		case $mode in chrun) pat='*ch-run*' ;; *) pat='*krill-*' ;; esac
+		shm() { find /dev/shm -maxdepth 1 -user "$(id -u)" -name "$pat" 2>/dev/null | sort; }
+		before=$(shm)
 		pids=()
 		t0=$(date +%s.%N)
 		for i in $(seq "$n"); do
@@ -504,7 +509,7 @@ write_scaler() {
 		for p in "${pids[@]}"; do wait "$p" || fail=$((fail + 1)); done
 		t1=$(date +%s.%N)
 		sleep 0.2
-		after=$(find /dev/shm -maxdepth 1 -user "$(id -u)" 2>/dev/null | sort)
+		after=$(shm)
 		leaks=$(comm -13 <(echo "$before") <(echo "$after") | grep -c . || true)
 		# Clean what was leaked, so the next round starts clean.
 		comm -13 <(echo "$before") <(echo "$after") | xargs -r rm -f
