@@ -167,7 +167,7 @@ ratio_row() { # LABEL A B TARGET
 
 md "# krill benchmarks"
 md ""
-md "$(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $(nproc) CPUs, krill $("$K" --version 2>/dev/null | head -n1 || echo '?'), unprivileged user: $user."
+md "$(date -u "+%Y-%m-%d %H:%M UTC"), kernel $(uname -r), $(nproc) CPUs, $("$K" --version 2>/dev/null | head -n1 || echo "krill ?"), unprivileged user: $user."
 md "Medians of $runs runs (hyperfine) unless noted."
 
 # =============================================================== a. startup
@@ -276,7 +276,7 @@ section_b() {
 big_image() {
 	local big=$work/big.sqfs base tree
 	mkdir -p "$work"
-	if [ -f "$big" ] && unsquashfs -l "$big" 2>/dev/null | grep -q 'squashfs-root/bin/reader.sh$'; then
+	if [ -f "$big" ] && [ "$(unsquashfs -l "$big" 2>/dev/null | grep -cE 'squashfs-root/(bin/reader.sh|dev|etc/passwd)$')" = 3 ]; then
 		echo "$big"
 		return
 	fi
@@ -299,15 +299,16 @@ big_image() {
 		mksquashfs "$tree" "$base" -noappend -all-root -quiet -no-progress >/dev/null
 		rm -rf "$tree" "$work/big.list"
 	fi
-	# Append /bin/{busybox,sh,reader.sh} to a copy: mksquashfs appends by default.
+	# Append the tiny image's skeleton (busybox and its applets in /bin, /etc,
+	# mount points) and /bin/reader.sh to a copy of the tree image, so that a
+	# container can start in it: mksquashfs appends by default.
 	rm -rf "$work/bb"
-	mkdir -p "$work/bb/bin"
-	cp /bin/busybox "$work/bb/bin/busybox"
-	ln -s busybox "$work/bb/bin/sh"
+	cp -a "$top/images/build/tiny" "$work/bb"
+	rm -rf "$work/bb/usr" # the tree has its own /usr
 	reader_text > "$work/bb/bin/reader.sh"
 	chmod 0755 "$work/bb/bin/reader.sh"
 	cp "$base" "$big.new"
-	mksquashfs "$work/bb/bin" "$big.new" -all-root -quiet -no-progress >/dev/null || return 1
+	(cd "$work/bb" && mksquashfs $(ls -A) "$big.new" -all-root -quiet -no-progress >/dev/null) || return 1
 	rm -rf "$work/bb"
 	mv "$big.new" "$big"
 	echo "$big"
@@ -383,17 +384,27 @@ read_chrun() {
 	as_user ch-run "$S/big.sqfs" -- /bin/sh /bin/reader.sh "$1" /usr
 }
 read_squashfuse() { # as the user; peak RSS = VmHWM of squashfuse_ll
-	local m=$S/mnt.sf rc=0 out="" pid hwm
+	local m=$S/mnt.sf rc=0 out="" pid="" hwm=""
 	mkdir -p "$m"
 	chmod 0777 "$m"
-	as_user squashfuse_ll -f "$S/big.sqfs" "$m" &
+	# Its output goes to a file: an open pipe would hold up the caller's $(...).
+	as_user squashfuse_ll -f "$S/big.sqfs" "$m" >"$S/out/sf.log" 2>&1 &
 	mnt_list+=("$m")
-	for _ in $(seq 50); do mountpoint -q "$m" && break; sleep 0.1; done
-	mountpoint -q "$m" || { echo "squashfuse_ll did not mount" >&2; return 1; }
-	pid=$(pgrep -n -x -u "$(id -u "$user")" squashfuse_ll)
+	# Root can't stat another user's FUSE mount: look at the mount table.
+	for _ in $(seq 50); do
+		grep -q " $m fuse" /proc/self/mounts && break
+		sleep 0.1
+	done
+	pid=$(pgrep -n -x -u "$(id -u "$user")" squashfuse_ll || true)
+	if ! grep -q " $m fuse" /proc/self/mounts; then
+		[ -n "$pid" ] && kill "$pid"
+		wait 2>/dev/null || true
+		echo "squashfuse_ll did not mount: $(head -c 200 "$S/out/sf.log")" >&2
+		return 1
+	fi
 	out=$(as_user "$S/reader.sh" "$1" "$m/usr") || rc=$?
-	hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
-	as_user fusermount3 -u "$m" 2>/dev/null || umount "$m"
+	[ -n "$pid" ] && hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
+	as_user fusermount3 -u "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
 	wait 2>/dev/null || true
 	echo "$out $hwm"
 	return $rc
@@ -447,7 +458,7 @@ section_c() {
 			note "$label, $kind"
 			tree_read "$reader" "$kind"
 			if [ -n "$WHYT" ]; then
-				row="$row | $WHYT | |"
+				row="$row | $WHYT | –"
 			else
 				row="$row | $COLD s | $WARM s"
 				TC[$reader.$kind]=$COLD TW[$reader.$kind]=$WARM
@@ -476,9 +487,14 @@ write_scaler() {
 	cat > "$S/scale.sh" <<-'EOF'
 		#!/bin/bash
 		# scale.sh MODE N TAG: start N runners of /bin/true at once; print
-		# "SECONDS FAILURES LEAKS" (LEAKS: new /dev/shm objects of this user).
+		# "SECONDS FAILURES LEAKS" (LEAKS: the runner's new /dev/shm objects,
+		# which are then removed so that the next round starts clean).
 		mode=$1 n=$2 tag=$3 S=$(dirname "$0")
-		before=$(find /dev/shm -maxdepth 1 -user "$(id -u)" 2>/dev/null | sort)
+		# The runner's own /dev/shm names (krill: /krill-UID-..., ch-run:
+		# /ch-run_...); anything else of this user's is not ours to count.
+		case $mode in chrun) pat='*ch-run*' ;; *) pat='*krill-*' ;; esac
+		shm() { find /dev/shm -maxdepth 1 -user "$(id -u)" -name "$pat" 2>/dev/null | sort; }
+		before=$(shm)
 		pids=()
 		t0=$(date +%s.%N)
 		for i in $(seq "$n"); do
@@ -493,7 +509,7 @@ write_scaler() {
 		for p in "${pids[@]}"; do wait "$p" || fail=$((fail + 1)); done
 		t1=$(date +%s.%N)
 		sleep 0.2
-		after=$(find /dev/shm -maxdepth 1 -user "$(id -u)" 2>/dev/null | sort)
+		after=$(shm)
 		leaks=$(comm -13 <(echo "$before") <(echo "$after") | grep -c . || true)
 		# Clean what was leaked, so the next round starts clean.
 		comm -13 <(echo "$before") <(echo "$after") | xargs -r rm -f

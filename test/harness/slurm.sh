@@ -106,10 +106,13 @@ write_conf() {
 start() {
 	[ "$(id -u)" = 0 ] || die "the private Slurm cluster needs root"
 	if pid_alive "$dir/slurmctld.pid" && pid_alive "$dir/slurmd.pid" \
-		&& pid_alive "$dir/munge/munged.pid" && [ "$(node_state)" = idle ] \
-		|| [ "$(node_state)" = mix ] || [ "$(node_state)" = alloc ]; then
-		log "already running ($dir)"
-		return 0
+		&& pid_alive "$dir/munge/munged.pid"; then
+		case $(node_state) in
+		idle | mix | alloc)
+			log "already running ($dir)"
+			return 0
+			;;
+		esac
 	fi
 	# A half-started or dead cluster: clean it away first.
 	[ -d "$dir" ] && stop >/dev/null 2>&1
