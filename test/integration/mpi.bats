@@ -14,6 +14,8 @@ setup() {
 	setup_scratch
 }
 teardown() {
+	# Open MPI's own segments, which an aborted job (forced CMA) leaves.
+	find /dev/shm -maxdepth 1 -user "$(id -u)" -name 'vader_segment.*' -delete 2>/dev/null || true
 	teardown_scratch
 	assert_no_leftovers
 }
