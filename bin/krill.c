@@ -6,6 +6,7 @@
 #include "check.h"
 #include "config.h"
 #include "container.h"
+#include "env.h"
 #include "features.h"
 #include "image.h"
 #include "join_params.h"
@@ -247,11 +248,11 @@ static int run_option(struct container *c, int opt, const char *arg, const char 
 		c->storage = xstrdup(arg);
 		return 0;
 	case OPT_SET_ENV: {
-		/* VAR=VAL, unless a '/' before the '=' makes it a file path. */
+		/* NAME=VALUE when there is an '=' and no '/' before it: the value
+		 * may be a path (HOME=/x), and a file may be /dir/a=b. */
 		const char *eq = arg ? strchr(arg, '=') : NULL;
-		const char *slash = arg ? strchr(arg, '/') : NULL;
-		bool var = eq && (!slash || slash > eq);
-		add_env_op(c, var ? ENV_OP_SET_VAR : ENV_OP_SET_FILE, arg);
+		bool assignment = eq && !memchr(arg, '/', eq - arg);
+		add_env_op(c, assignment ? ENV_OP_SET_VAR : ENV_OP_SET_FILE, arg);
 		return 0;
 	}
 	case OPT_SET_ENV0:
@@ -350,17 +351,23 @@ static int run_option(struct container *c, int opt, const char *arg, const char 
 	return EXIT_KRILL;
 }
 
-static int getopt_error(char *const *argv, const char *hint)
+/* getopt_long returned ':' (an argument is missing: the optstring starts
+ * with ':') or '?' (an unknown option, or an argument given to an option
+ * that takes none). */
+static int getopt_error(int opt, char *const *argv, const char *hint)
 {
 	struct kerr e;
-	const char *opt = argv[optind - 1];
-	if (optopt && optopt < 256)
+	const char *arg = argv[optind - 1];
+	bool is_long = strncmp(arg, "--", 2) == 0;
+	if (!is_long) /* -x, or a cluster such as -tx: name the letter */
 		kerr_set(&e, 0, "-%c: %s", optopt,
-		         strchr(run_shortopts, optopt) ? "missing argument" : "unknown option");
+		         opt == ':' ? "missing argument" : "unknown option");
+	else if (opt == ':')
+		kerr_set(&e, 0, "%s: missing argument", arg);
+	else if (optopt && strchr(arg, '='))
+		kerr_set(&e, 0, "%.*s: option takes no argument", (int)strcspn(arg, "="), arg);
 	else
-		kerr_set(&e, 0, "%s: %s", opt,
-		         strchr(opt, '=') ? "option takes no argument or is unknown"
-		                          : "unknown option or missing argument");
+		kerr_set(&e, 0, "%.*s: unknown option", (int)strcspn(arg, "="), arg);
 	kerr_hint(&e, "%s", hint);
 	return fail(&e);
 }
@@ -399,7 +406,7 @@ static int cmd_run(int argc, char **argv)
 	for (int pass = 0; pass < 2; pass++) {
 		while ((opt = getopt_long(argc, argv, run_shortopts, run_options, NULL)) != -1) {
 			if (opt == '?' || opt == ':')
-				return getopt_error(argv, "see `krill run --help`");
+				return getopt_error(opt, argv, "see `krill run --help`");
 			int rc = run_option(&c, opt, optarg, &feature);
 			if (rc)
 				return rc;
@@ -435,6 +442,8 @@ static int cmd_run(int argc, char **argv)
 		log_to_syslog(argc, argv);
 	config_free(&cfg);
 
+	if (env_load_host_files(&c, &e) < 0)
+		return fail(&e);
 	int status;
 	if (c.join_pid) {
 		/* IMAGE is still required (ch-run compatible), but the running
@@ -486,7 +495,7 @@ static int exec_main(int argc, char **argv)
 	int opt;
 	while ((opt = getopt_long(argc, argv, "+:c:vqh", opts, NULL)) != -1) {
 		if (opt == '?' || opt == ':')
-			return getopt_error(argv, "see `krill exec --help`");
+			return getopt_error(opt, argv, "see `krill exec --help`");
 		if (opt == 'h') {
 			fputs(usage_exec, stdout);
 			return 0;
@@ -511,6 +520,8 @@ static int exec_main(int argc, char **argv)
 			c.argv[i] = xstrdup(argv[optind + i]);
 	}
 	struct kerr e = {0};
+	if (env_load_host_files(&c, &e) < 0)
+		return fail(&e);
 	int status = attach_run(&c, target, true, &e);
 	if (e.msg[0] && status >= EXIT_KRILL)
 		kerr_print(&e);

@@ -118,7 +118,7 @@ int attach_run(struct container *c, const char *target, bool target_env, struct 
 			c->cwd = xstrdup(cwd >= 0 && getcwd(buf, sizeof buf) ? buf : "/");
 		}
 		if (env_build(c, rootfd, base.v ? base.v : (char *[]){NULL}, &env, e) == 0)
-			code = launch_exec(c, c->argv, env.v, false, e);
+			code = launch_exec(c, c->argv, env.v, NULL, e);
 		kerr_print(e);
 		_exit(code);
 	}

@@ -144,13 +144,14 @@ static void probe_seccomp(struct probe *p)
 static void probe_cgroup(struct probe *p)
 {
 	p->name = "cgroups";
+	struct kerr e;
 	struct cgroup_info info;
-	char *desc = NULL, *hint = NULL;
-	if (cgroup_detect(&info, NULL) < 0) {
+	if (cgroup_detect(&info, &e) < 0) {
 		p->ok = false;
-		snprintf(p->detail, sizeof p->detail, "can't read /proc/self/cgroup");
+		kerr_str(&e, p->detail, sizeof p->detail);
 		return;
 	}
+	char *desc = NULL, *hint = NULL;
 	p->ok = cgroup_describe(&info, &desc, &hint);
 	snprintf(p->detail, sizeof p->detail, "%s", desc ? desc : "");
 	snprintf(p->hint, sizeof p->hint, "%s", hint ? hint : "");

@@ -30,8 +30,10 @@ void container_free(struct container *c)
 		free(c->binds[i].dst);
 	}
 	free(c->binds);
-	for (size_t i = 0; i < c->nenv_ops; i++)
+	for (size_t i = 0; i < c->nenv_ops; i++) {
 		free(c->env_ops[i].arg);
+		free(c->env_ops[i].text);
+	}
 	free(c->env_ops);
 	strv_free(&c->env_keep);
 	free(c->join_tag);

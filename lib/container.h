@@ -27,7 +27,9 @@ struct bind {
 enum env_op_kind { ENV_OP_SET_FILE, ENV_OP_SET_FILE0, ENV_OP_SET_VAR, ENV_OP_UNSET };
 struct env_op {
 	enum env_op_kind kind;
-	char *arg; /* file path ("" = the image's own environment file), VAR=VAL, or glob */
+	char *arg;  /* file path ("" = the image's own environment file), VAR=VAL, or glob */
+	char *text; /* a host file's contents, read before any namespace exists */
+	size_t len;
 };
 
 enum net_mode { NET_HOST, NET_NONE };

@@ -400,15 +400,28 @@ static int apply_image_file(const struct container *c, int root_fd, char delim, 
 	return 0;
 }
 
-static int apply_host_file(const struct container *c, const char *path, char delim,
+int env_load_host_files(struct container *c, struct kerr *e)
+{
+	for (size_t i = 0; i < c->nenv_ops; i++) {
+		struct env_op *op = &c->env_ops[i];
+		if ((op->kind != ENV_OP_SET_FILE && op->kind != ENV_OP_SET_FILE0) || !*op->arg ||
+		    op->text)
+			continue;
+		if (file_read_all(AT_FDCWD, op->arg, ENV_FILE_MAX, &op->text, &op->len, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int apply_host_file(const struct container *c, const struct env_op *op, char delim,
 			   struct strv *env, struct kerr *e)
 {
 	_cleanup_free_ char *buf = NULL;
-	size_t len = 0;
-	klog(KLOG_VERBOSE, "setting environment from %s", path);
-	if (file_read_all(AT_FDCWD, path, ENV_FILE_MAX, &buf, &len, e) < 0)
+	size_t len = op->len;
+	klog(KLOG_VERBOSE, "setting environment from %s", op->arg);
+	if (!op->text && file_read_all(AT_FDCWD, op->arg, ENV_FILE_MAX, &buf, &len, e) < 0)
 		return -1;
-	return apply_buf(env, buf, len, delim, path, !c->env_no_expand, e);
+	return apply_buf(env, op->text ? op->text : buf, len, delim, op->arg, !c->env_no_expand, e);
 }
 
 static int set_home(const struct container *c, int root_fd, char *const *host_env, struct strv *env,
@@ -489,7 +502,7 @@ int env_build(const struct container *c, int image_root_fd, char *const *host_en
 			if (!*op->arg)
 				r = apply_image_file(c, image_root_fd, delim, &env, e);
 			else
-				r = apply_host_file(c, op->arg, delim, &env, e);
+				r = apply_host_file(c, op, delim, &env, e);
 			break;
 		case ENV_OP_SET_VAR: {
 			struct strv got = {0};

@@ -35,6 +35,10 @@ const char *env_get(char *const *env, const char *name);
  * doc/env.md.  image_root_fd is an fd of the image's root directory; image
  * files are resolved beneath it.  out must be empty; it is filled only on
  * success. */
+/* Read the host files that --set-env/--set-env0 name into their env_op,
+ * before any namespace exists (inside, the host's paths are gone). */
+int env_load_host_files(struct container *c, struct kerr *e);
+
 int env_build(const struct container *c, int image_root_fd, char *const *host_env, struct strv *out,
 	      struct kerr *e);
 

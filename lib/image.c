@@ -32,9 +32,11 @@ static int detect(const char *path, enum image_type *type, struct kerr *e)
 		*type = IMAGE_SQUASH;
 		return 0;
 	}
-	char hex[16] = "";
+	/* "xx xx xx xx": each byte after the first is preceded by a space. */
+	char hex[3 * sizeof magic] = "";
+	size_t used = 0;
 	for (ssize_t i = 0; i < n; i++)
-		snprintf(hex + 3 * i, sizeof hex - 3 * i, "%s%02x", i ? " " : "", magic[i]);
+		used += snprintf(hex + used, sizeof hex - used, "%s%02x", i ? " " : "", magic[i]);
 	return kerr_set(e, 0, "%s: unknown image type (first bytes: %s)", path,
 	                n ? hex : "none, the file is empty");
 }
@@ -74,7 +76,7 @@ int image_default_cmd(int root_fd, char ***argv, struct kerr *e)
 	if (fd < 0)
 		return 0;
 	_cleanup_free_ char *buf = NULL;
-	if (file_read_all(fd, "", 1 << 16, &buf, NULL, e) < 0)
+	if (fd_read_all(fd, "/.krill/cmd", 1 << 16, &buf, NULL, e) < 0)
 		return -1;
 	struct strv v = {0};
 	char *save = NULL;
@@ -90,7 +92,7 @@ char *image_default_cwd(int root_fd)
 	if (fd < 0)
 		return NULL;
 	char *buf = NULL;
-	if (file_read_all(fd, "", 4096, &buf, NULL, NULL) < 0)
+	if (fd_read_all(fd, "/.krill/cwd", 4096, &buf, NULL, NULL) < 0)
 		return NULL;
 	buf[strcspn(buf, "\n")] = '\0';
 	return buf;

@@ -111,7 +111,10 @@ static void unlink_names(struct join *j)
 static bool winner_alive(const struct join_shm *s)
 {
 	pid_t w = __atomic_load_n(&s->winner, __ATOMIC_ACQUIRE);
-	return w > 0 && proc_starttime(w) == s->winner_start;
+	char state = '?';
+	/* A killed winner may linger as a zombie until its parent reaps it. */
+	return w > 0 && proc_starttime_state(w, &state) == s->winner_start && state != 'Z' &&
+	       state != 'X';
 }
 
 static int lock(sem_t *sem, unsigned timeout, struct kerr *e)
@@ -194,7 +197,8 @@ int join_begin(const struct container *c, struct join **out, bool *winner, struc
 		for (int i = 0; i < NS_COUNT; i++)
 			s->fds[i] = -1;
 		snprintf(s->fingerprint, sizeof s->fingerprint, "%s", fp);
-		klog(KLOG_VERBOSE, "join: winner: building the container for %lu peers", size);
+		klog(KLOG_VERBOSE, "join: winner (pid %d): building the container for %lu peers", getpid(),
+		     size);
 	} else {
 		if (s->magic != JOIN_MAGIC) {
 			kerr_set(e, 0, "--join: %s in /dev/shm is not a krill peer group", j->name);
@@ -260,9 +264,8 @@ static double elapsed(const struct join *j)
 	return (now.tv_sec - j->start.tv_sec) + (now.tv_nsec - j->start.tv_nsec) / 1e9;
 }
 
-bool join_hold(void *arg)
+bool join_hold(struct join *j)
 {
-	struct join *j = arg;
 	struct join_shm *s = j->shm;
 	uint32_t arrived = __atomic_load_n(&s->arrived, __ATOMIC_ACQUIRE);
 	if (arrived < s->size) {
@@ -327,6 +330,11 @@ void join_peer_done(struct join *j)
 {
 	if (j && !j->winner)
 		__atomic_store_n(&j->shm->slots[j->slot].pid, 0, __ATOMIC_RELEASE);
+}
+
+unsigned join_group_size(const struct join *j)
+{
+	return j->shm->size;
 }
 
 void join_end(struct join *j)

@@ -31,7 +31,7 @@ void join_fail(struct join *j);
 
 /* Supervisor's hold: true while peers may still arrive (until the
  * timeout) or a peer's command still runs. */
-bool join_hold(void *j);
+bool join_hold(struct join *j);
 
 /* Peer: wait for the container, then open its namespace fds. */
 int join_wait(struct join *j, struct ns_set *fds, struct kerr *e);
@@ -39,6 +39,7 @@ int join_wait(struct join *j, struct ns_set *fds, struct kerr *e);
 /* Peer: its command and all it started have ended. */
 void join_peer_done(struct join *j);
 
+unsigned join_group_size(const struct join *j);
 void join_end(struct join *j);
 
 #endif

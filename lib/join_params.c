@@ -59,6 +59,8 @@ int join_slurm_tasks(const char *list, unsigned long node, unsigned long *count,
 				                (int)(end - p), p);
 			p = end + 1;
 		}
+		if (*p && *p != ',')
+			return kerr_set(e, 0, "%s=%s: trailing characters '%s'", what, list, p);
 		if (node < index + repeat) {
 			*count = tasks;
 			return 0;
@@ -66,8 +68,6 @@ int join_slurm_tasks(const char *list, unsigned long node, unsigned long *count,
 		index += repeat;
 		if (*p == ',')
 			p++;
-		else if (*p)
-			return kerr_set(e, 0, "%s=%s: trailing characters '%s'", what, list, p);
 	}
 	return kerr_set(e, 0, "%s=%s: no entry for node %lu (SLURM_NODEID)", what, list, node);
 }

@@ -1,7 +1,6 @@
 /* launch.c: the container's last steps (see launch.h). */
 #include "launch.h"
 #include "log.h"
-#include "security.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -18,8 +17,8 @@ int launch_status(int wstatus)
 	return EXIT_KRILL;
 }
 
-int launch_exec(const struct container *c, char *const *argv, char **envp, bool privileged,
-                struct kerr *e)
+int launch_exec(const struct container *c, char *const *argv, char **envp,
+                const struct security *sec, struct kerr *e)
 {
 	const char *cwd = c->cwd ? c->cwd : "/";
 	if (chdir(cwd) < 0) {
@@ -32,8 +31,11 @@ int launch_exec(const struct container *c, char *const *argv, char **envp, bool 
 		kerr_set(e, errno, "can't set no_new_privs");
 		return EXIT_KRILL;
 	}
-	if (security_apply(c, privileged, e) < 0)
+	if (security_apply(c, sec, e) < 0)
 		return EXIT_KRILL;
+	/* The command outlives a killed supervisor (with SquashFS it then sees
+	 * ENOTCONN, not a hang); only setup dies with it. */
+	prctl(PR_SET_PDEATHSIG, 0);
 	klog(KLOG_VERBOSE, "executing %s", argv[0]);
 	/* execvp searches the PATH of the current environment, so switch to
 	 * the container's environment first. */

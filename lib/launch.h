@@ -3,6 +3,7 @@
 #define KRILL_LAUNCH_H
 
 #include "container.h"
+#include "security.h"
 
 /* Status codes of SPEC §12 for failures of krill itself. */
 enum {
@@ -11,11 +12,11 @@ enum {
 	EXIT_NOT_FOUND = 127,    /* not found in the container's PATH */
 };
 
-/* chdir, no_new_privs, capabilities and seccomp (privileged extras), then
+/* chdir, no_new_privs, capabilities and seccomp (sec, may be NULL), then
  * execvp with envp.  Returns only on failure: the exit status to use
  * (125, 126 or 127), with e filled. */
-int launch_exec(const struct container *c, char *const *argv, char **envp, bool privileged,
-                struct kerr *e);
+int launch_exec(const struct container *c, char *const *argv, char **envp,
+                const struct security *sec, struct kerr *e);
 
 /* Encode a wait status the way shells do: the exit code, or 128+N for
  * death by signal N. */

@@ -112,6 +112,11 @@ int ns_set_of_pid(pid_t pid, struct ns_set *s, struct kerr *e)
 
 unsigned long long proc_starttime(pid_t pid)
 {
+	return proc_starttime_state(pid, NULL);
+}
+
+unsigned long long proc_starttime_state(pid_t pid, char *state)
+{
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/stat", pid);
 	_cleanup_free_ char *buf = NULL;
@@ -121,9 +126,11 @@ unsigned long long proc_starttime(pid_t pid)
 	char *p = strrchr(buf, ')');
 	if (!p)
 		return 0;
+	if (state)
+		*state = p[1] == ' ' ? p[2] : '?';
 	unsigned long long start = 0;
-	/* Fields 3..22: skip 19 fields after the name. */
-	for (int field = 3; field < 22 && p; field++)
+	/* Field 22: the 20th space after the name's closing parenthesis. */
+	for (int field = 3; field <= 22 && p; field++)
 		p = strchr(p + 1, ' ');
 	if (p)
 		start = strtoull(p + 1, NULL, 10);

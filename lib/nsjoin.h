@@ -39,5 +39,7 @@ const char *ns_type_name(int nstype);
 /* Start time of a process (field 22 of /proc/PID/stat), 0 if gone: with
  * the pid it identifies a process, where the pid alone may be recycled. */
 unsigned long long proc_starttime(pid_t pid);
+/* The same, and the process state letter (R, S, Z for a zombie...). */
+unsigned long long proc_starttime_state(pid_t pid, char *state);
 
 #endif

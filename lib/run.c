@@ -12,6 +12,7 @@
  *   exec           environment, no_new_privs, caps, seccomp, execvp
  */
 #include "run.h"
+#include "cgroup.h"
 #include "env.h"
 #include "image.h"
 #include "join.h"
@@ -51,9 +52,13 @@ struct run {
 	char *passwd, *group;
 	char *user, *home, *container_home, *tmpdir;
 	sigset_t oldmask;
+	struct security sec;    /* prepared capabilities and seccomp filters */
+	struct cgroup *cg;      /* the container's cgroup, with --memory etc. */
 	struct join *join;      /* --join group, or NULL */
 	int record_dir;         /* --name: the runtime directory, or -1 */
 	int ns_sock[2];         /* container -> supervisor: its namespace fds */
+	int init_sock[2];       /* --pid --join: supervisor <-> init handshake */
+	bool init_done, init_released;
 };
 
 static void run_free(struct run *r)
@@ -67,11 +72,16 @@ static void run_free(struct run *r)
 	if (r->sq)
 		squash_close(r->sq);
 	join_end(r->join);
+	security_free(&r->sec);
+	cgroup_free(r->cg); /* destroys it, if still there */
 	if (r->record_dir >= 0)
 		close(r->record_dir);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
 		if (r->ns_sock[i] >= 0)
 			close(r->ns_sock[i]);
+		if (r->init_sock[i] >= 0)
+			close(r->init_sock[i]);
+	}
 }
 
 /* Host-side facts, gathered before any namespace exists: NSS lookups
@@ -102,6 +112,8 @@ static int run_prepare(struct run *r, struct kerr *e)
 		if (!S_ISDIR(st.st_mode))
 			return kerr_set(e, 0, "--mount=%s: not a directory", c->mountpoint);
 	}
+	if (security_prepare(c, r->privileged, &r->sec, e) < 0)
+		return -1;
 	if (c->image_type == IMAGE_SQUASH && squash_open(c->image, &r->sq, e) < 0)
 		return -1;
 	if (c->name) {
@@ -121,6 +133,7 @@ static int run_prepare(struct run *r, struct kerr *e)
 		.user = r->user, .home = r->home, .tmpdir = r->tmpdir,
 		.passwd = r->passwd, .group = r->group, .container_home = r->container_home,
 		.privileged = r->privileged, .fresh_proc = c->ns_pid,
+		.fresh_sys = c->net == NET_NONE,
 	};
 	return 0;
 }
@@ -229,12 +242,27 @@ static int collect_namespaces(struct run *r, struct ns_set *set)
 	return 0;
 }
 
+/* --memory, --cpus, --pids-limit: one cgroup for the container, with a
+ * guard that removes it even if krill is killed. */
+static int run_cgroup(struct run *r, struct kerr *e)
+{
+	const struct container *c = r->c;
+	struct cgroup_limits lim = {.memory = c->memory, .cpus_milli = c->cpus_milli,
+	                            .pids = c->pids_limit};
+	_cleanup_free_ char *name = c->name ? xasprintf("%s-%d", c->name, getpid())
+	                                    : xasprintf("run-%d", getpid());
+	if (cgroup_create(c->cgroup_parent ? c->cgroup_parent : "krill", name, &lim, &r->cg, e) < 0)
+		return -1;
+	klog(KLOG_VERBOSE, "cgroup %s", cgroup_path(r->cg));
+	return cgroup_guard_start(r->cg, e);
+}
+
 /* --name: the record `krill exec` and `krill ps` find the container by. */
 static int run_record(struct run *r, pid_t main_pid, const struct ns_set *held, struct kerr *e)
 {
 	struct record rec = {.name = r->c->name, .pid = getpid(), .main_pid = main_pid,
 	                     .pid_start = proc_starttime(getpid()), .image = r->c->image,
-	                     .started = time(NULL), .peers = r->join ? r->c->join_ct : 1};
+	                     .started = time(NULL), .peers = r->join ? join_group_size(r->join) : 1};
 	for (int i = 0; i < NS_COUNT; i++)
 		rec.fds[i] = held->fd[i];
 	if (record_write(r->record_dir, &rec, e) < 0) {
@@ -283,7 +311,7 @@ static int run_peer(struct run *r, struct kerr *e)
 		struct strv env = {0};
 		if (env_build(c, root, environ, &env, e) < 0)
 			goto fail;
-		int code = launch_exec(c, c->argv, env.v, r->privileged, e);
+		int code = launch_exec(c, c->argv, env.v, &r->sec, e);
 		kerr_print(e);
 		_exit(code);
 	fail:
@@ -293,6 +321,40 @@ static int run_peer(struct run *r, struct kerr *e)
 	int status = supervise_wait(pid, false, NULL, NULL);
 	join_peer_done(r->join);
 	return status;
+}
+
+/* --pid with --join: the PID namespace dies with its init, but peers'
+ * commands run in it too, and only the supervisor knows when they are done.
+ * So the init, once its own children are gone, says so and waits to be
+ * released; the supervisor releases it when the group is done. */
+static bool init_hold(void *arg, bool children_left)
+{
+	struct run *r = arg;
+	char byte;
+	if (!children_left && !r->init_done) {
+		r->init_done = true;
+		if (write(r->init_sock[1], "d", 1) < 0)
+			return false; /* the supervisor is gone */
+	}
+	if (r->init_done && read(r->init_sock[1], &byte, 1) != -1)
+		return false; /* released (or the supervisor is gone) */
+	return true;
+}
+
+static bool supervisor_hold(void *arg, bool children_left)
+{
+	struct run *r = arg;
+	if (join_hold(r->join))
+		return true;
+	if (r->init_sock[0] < 0)
+		return false;
+	char byte;
+	if (!r->init_released && read(r->init_sock[0], &byte, 1) == 1) {
+		r->init_released = true;
+		if (write(r->init_sock[0], "r", 1) < 0)
+			return false;
+	}
+	return !r->init_released && children_left;
 }
 
 /* The container side, after the fork if there is one: build the tree,
@@ -319,7 +381,9 @@ static int run_container_side(struct run *r, struct kerr *e)
 
 	if (c->ns_pid) {
 		/* We are PID 1 of the new namespace: stay as its init, and run
-		 * the command as our child. */
+		 * the command as our child.  If the supervisor is killed, take
+		 * the namespace (every process in it) down with us. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		supervise_init_handlers();
 		pid_t pid = fork();
 		if (pid < 0) {
@@ -328,7 +392,9 @@ static int run_container_side(struct run *r, struct kerr *e)
 		}
 		if (pid > 0) {
 			prctl(PR_SET_NAME, "krill-init");
-			_exit(supervise_wait(pid, true, NULL, NULL));
+			if (r->init_sock[1] < 0)
+				_exit(supervise_wait(pid, true, NULL, NULL));
+			_exit(supervise_wait(pid, false, init_hold, r));
 		}
 	}
 	if (r->supervise || c->ns_pid)
@@ -344,13 +410,14 @@ static int run_container_side(struct run *r, struct kerr *e)
 	}
 	if (r->ns_sock[1] >= 0 && send_namespaces(r->ns_sock[1], e) < 0)
 		return EXIT_KRILL;
-	return launch_exec(c, c->argv, env.v, r->privileged, e);
+	return launch_exec(c, c->argv, env.v, &r->sec, e);
 }
 
 int run_container(struct container *c, struct kerr *e)
 {
 	struct run r = {.c = c, .privileged = geteuid() == 0 && !c->userns,
-	                .ns_sock = {-1, -1}, .record_dir = -1};
+	                .ns_sock = {-1, -1}, .init_sock = {-1, -1},
+	                .record_dir = -1};
 	int status = EXIT_KRILL;
 	if (run_prepare(&r, e) < 0)
 		goto out;
@@ -365,8 +432,12 @@ int run_container(struct container *c, struct kerr *e)
 	/* A named or joined container is held by its supervisor, which keeps
 	 * its namespaces for peers and krill exec. */
 	bool hold_ns = r.join || c->name;
-	r.supervise = (r.sq && !r.privileged) || c->ns_pid || hold_ns;
-	if (hold_ns && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, r.ns_sock) < 0) {
+	if ((c->memory || c->cpus_milli || c->pids_limit) && run_cgroup(&r, e) < 0)
+		goto out;
+	r.supervise = (r.sq && !r.privileged) || c->ns_pid || hold_ns || r.cg;
+	if ((hold_ns && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, r.ns_sock) < 0) ||
+	    (r.join && c->ns_pid &&
+	     socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, r.init_sock) < 0)) {
 		kerr_set(e, errno, "can't create a socket pair");
 		goto out;
 	}
@@ -397,18 +468,38 @@ int run_container(struct container *c, struct kerr *e)
 		goto out;
 	}
 	if (pid == 0) {
+		/* Until exec, a setup that lost its supervisor has no one to
+		 * report to: die with it (cleared again in launch_exec). */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (r.sq)
-			squash_forget(r.sq); /* the FUSE connection belongs to the parent */
+			squash_child_drop(r.sq); /* the FUSE connection belongs to the parent */
+		/* Only the container is limited, not its supervisor (the FUSE
+		 * server's cache would count against --memory). */
+		if (r.cg && cgroup_enter(r.cg, 0, e) < 0) {
+			kerr_print(e);
+			_exit(EXIT_KRILL);
+		}
+		/* ... and sees its own cgroup as the root of its hierarchy. */
+		if (r.cg && unshare(CLONE_NEWCGROUP) < 0) {
+			kerr_set(e, errno, "can't create a cgroup namespace");
+			kerr_print(e);
+			_exit(EXIT_KRILL);
+		}
 		if (r.ns_sock[0] >= 0) {
 			close(r.ns_sock[0]);
 			r.ns_sock[0] = -1;
+		}
+		if (r.init_sock[0] >= 0) {
+			close(r.init_sock[0]);
+			r.init_sock[0] = -1;
 		}
 		int rc = run_container_side(&r, e);
 		kerr_print(e);
 		_exit(rc);
 	}
 	prctl(PR_SET_NAME, "krill-supervise");
-	if (r.sq && squash_serve_start(r.sq, c->squash_threads, e) < 0) {
+	if (r.sq && squash_serve_start(r.sq, c->squash_threads ? c->squash_threads
+							 : squash_default_threads(), e) < 0) {
 		kill(pid, SIGKILL);
 		if (r.join)
 			join_fail(r.join);
@@ -430,7 +521,19 @@ int run_container(struct container *c, struct kerr *e)
 				recorded = run_record(&r, pid, &held, e) == 0;
 		}
 	}
-	status = supervise_wait(pid, false, r.join ? join_hold : NULL, r.join);
+	if (r.init_sock[1] >= 0) {
+		close(r.init_sock[1]);
+		r.init_sock[1] = -1;
+	}
+	status = supervise_wait(pid, false, r.join ? supervisor_hold : NULL, &r);
+	uint64_t ooms = 0;
+	if (r.cg && cgroup_oom_kills(r.cg, &ooms) == 0 && ooms > 0)
+		klog(KLOG_WARN, "out of memory: the OOM killer killed %llu process%s of the "
+		     "container (--memory)", (unsigned long long)ooms, ooms > 1 ? "es" : "");
+	if (r.cg && cgroup_destroy(r.cg, e) < 0) {
+		kerr_print(e);
+		e->msg[0] = '\0';
+	}
 	if (recorded)
 		record_remove_at(r.record_dir, c->name);
 	ns_set_close(&held);

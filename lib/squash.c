@@ -952,20 +952,27 @@ static void worker_cleanup(void *arg)
 	fbuf->mem = NULL;
 }
 
+/* Stopping workers: a signal without SA_RESTART makes a read(2) blocked
+ * on /dev/fuse return EINTR, and the loop then sees the session has
+ * exited.  (Not pthread_cancel: glibc loads libgcc_s for it on first use,
+ * and by then our root is a staging tmpfs without /lib.) */
+#define SQ_WAKE_SIGNAL (SIGRTMIN + 3)
+
+static void wake_handler(int sig) { (void)sig; }
+
 /* A worker blocks in read(2) on /dev/fuse; the kernel hands each request
- * to one reader.  Cancellation is enabled only while blocked there, so
- * squash_stop() never interrupts a request half-answered. */
+ * to one reader. */
 static void *worker_main(void *arg)
 {
 	struct squash *sq = arg;
 	struct fuse_buf fbuf = { .mem = NULL };
+	sigset_t wake;
+	sigemptyset(&wake);
+	sigaddset(&wake, SQ_WAKE_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
 
-	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
-	pthread_cleanup_push(worker_cleanup, &fbuf);
 	while (!fuse_session_exited(sq->se)) {
-		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
 		int n = fuse_session_receive_buf(sq->se, &fbuf);
-		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 		if (n == -EINTR || n == -EAGAIN)
 			continue;
 		if (n <= 0) {
@@ -979,7 +986,7 @@ static void *worker_main(void *arg)
 		}
 		fuse_session_process_buf(sq->se, &fbuf);
 	}
-	pthread_cleanup_pop(1);
+	worker_cleanup(&fbuf);
 	return NULL;
 }
 
@@ -1006,6 +1013,8 @@ int squash_serve_start(struct squash *sq, int threads, struct kerr *e)
 	/* Threads inherit the signal mask: block everything while creating
 	 * them, so that signals meant for the container are only ever taken
 	 * by the caller's thread. */
+	struct sigaction sa = { .sa_handler = wake_handler }; /* no SA_RESTART */
+	sigaction(SQ_WAKE_SIGNAL, &sa, NULL);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (int i = 0; i < threads; i++) {
@@ -1033,7 +1042,7 @@ void squash_stop(struct squash *sq)
 	 * superblock down and aborts the connection, and blocked readers
 	 * return ENODEV.  A copy of the mount still held elsewhere (a leaked
 	 * process in another mount namespace) would keep it alive, so the
-	 * workers are also cancelled; they only accept that while idle. */
+	 * workers are also woken with a signal until they have all ended. */
 	if (sq->mountpoint) {
 		if (umount2(sq->mountpoint, MNT_DETACH) < 0 && errno != EINVAL &&
 		    errno != ENOENT)
@@ -1041,10 +1050,22 @@ void squash_stop(struct squash *sq)
 		free(sq->mountpoint);
 		sq->mountpoint = NULL;
 	}
-	for (int i = 0; i < sq->nworkers; i++)
-		pthread_cancel(sq->workers[i]);
-	for (int i = 0; i < sq->nworkers; i++)
-		pthread_join(sq->workers[i], NULL);
+	for (int i = 0; i < sq->nworkers; i++) {
+		/* Repeat the wake-up: a signal landing just before a worker
+		 * blocks in read(2) would be missed. */
+		for (;;) {
+			pthread_kill(sq->workers[i], SQ_WAKE_SIGNAL);
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 10 * 1000 * 1000;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			if (pthread_timedjoin_np(sq->workers[i], NULL, &ts) == 0)
+				break;
+		}
+	}
 	free(sq->workers);
 	sq->workers = NULL;
 	sq->nworkers = 0;

@@ -54,7 +54,9 @@ int supervise_wait(pid_t main_pid, bool until_main, supervise_hold_fn hold, void
 			int ws;
 			pid_t p = waitpid(-1, &ws, WNOHANG | __WALL);
 			if (p <= 0) {
-				if (p < 0 && errno == ECHILD && !(hold && hold(arg))) {
+				bool none = p < 0 && errno == ECHILD;
+				bool holding = hold && hold(arg, !none);
+				if (none && !holding) {
 					if (sfd >= 0)
 						close(sfd);
 					return status;

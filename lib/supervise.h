@@ -17,10 +17,10 @@
  * the previous mask, for the child to restore. */
 int supervise_prepare(sigset_t *old);
 
-/* Called by the wait loop whenever it wakes; return true to keep the
- * supervisor alive even with no children left (a join winner waiting for
- * its peers). */
-typedef bool (*supervise_hold_fn)(void *arg);
+/* Called by the wait loop whenever it wakes (at least every 100 ms), with
+ * whether children remain; return true to keep waiting even when none do
+ * (a join winner waiting for its peers). */
+typedef bool (*supervise_hold_fn)(void *arg, bool children_left);
 
 /* Reap every descendant; forward signals to main_pid.  Returns when no
  * child remains (and hold says so), or, with until_main, as soon as

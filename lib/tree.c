@@ -19,6 +19,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <stdio.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -50,6 +51,16 @@ int tree_stage(struct kerr *e)
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
 		if (mkdir(dirs[i], 0755) < 0)
 			return kerr_set(e, errno, "can't create %s in the staging tmpfs", dirs[i]);
+	/* Code that opens /dev/fuse, /dev/loop-control or /proc/self/... by
+	 * path keeps working in the staging root. */
+	const char *links[] = {"dev", "proc", "sys"};
+	for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
+		char from[32], to[32];
+		snprintf(from, sizeof from, "/tmp/%s", links[i]);
+		snprintf(to, sizeof to, TREE_OLDROOT "/%s", links[i]);
+		if (symlink(to, from) < 0)
+			return kerr_set(e, errno, "can't create %s in the staging tmpfs", from);
+	}
 	if (chdir("/tmp") < 0)
 		return kerr_set(e, errno, "can't enter the staging tmpfs");
 	if (syscall(SYS_pivot_root, ".", "oldroot") < 0) {
@@ -262,30 +273,50 @@ static int bind_list(struct builder *b, bool site, struct kerr *e)
 	return 0;
 }
 
+/* A new filesystem of type on the image's directory dir (tmpfs, proc,
+ * sysfs); the caller records it in b->mounted. */
+static int fs_at(struct builder *b, const char *dir, const char *type, unsigned long flags,
+                 const char *data, const char *what, struct kerr *e)
+{
+	_cleanup_close_ int fd = open_beneath(b->root_fd, dir, O_PATH | O_DIRECTORY);
+	if (fd < 0)
+		return kerr_set(e, errno, "can't mount %s: %s in the image", what, dir);
+	char target[64];
+	snprintf(target, sizeof target, PROC_FD "%d", fd);
+	const char *src = strcmp(type, "tmpfs") == 0 ? "krill" : type;
+	return do_mount(src, target, type, flags, data, what, e);
+}
+
 static int default_binds(struct builder *b, struct kerr *e)
 {
-	static const char *required[] = {"/dev", "/sys"};
 	static const char *optional[] = {
 		"/etc/hosts", "/etc/resolv.conf", "/etc/machine-id", "/var/spool/slurmd",
 		/* Cray's programming environment and its workload manager hooks. */
 		"/opt/cray", "/var/opt/cray", "/etc/opt/cray", "/var/lib/hugetlbfs",
 	};
-	for (size_t i = 0; i < ARRAY_SIZE(required); i++) {
-		struct bind_req r = {.src = required[i], .dst = required[i], .what = required[i],
-		                     .flags = MS_REC};
-		if (bind_into(b, &r, e) < 0)
+	struct bind_req dev = {.src = "/dev", .dst = "/dev", .what = "/dev", .flags = MS_REC};
+	if (bind_into(b, &dev, e) < 0)
+		return -1;
+	if (b->h->fresh_sys) {
+		/* A new network namespace: sysfs shows the network devices of
+		 * the namespace that mounts it, so the host's would list the
+		 * host's interfaces.  The cgroup mounts below it come along. */
+		struct bind_req cg = {.src = "/sys/fs/cgroup", .dst = "/sys/fs/cgroup",
+		                      .what = "/sys/fs/cgroup", .flags = MS_REC, .optional = true};
+		if (fs_at(b, "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, "a new /sys",
+		          e) < 0 || bind_into(b, &cg, e) < 0)
+			return -1;
+		strv_push(&b->mounted, "/sys"); /* after the cgroup bind inside it */
+	} else {
+		struct bind_req sys = {.src = "/sys", .dst = "/sys", .what = "/sys", .flags = MS_REC};
+		if (bind_into(b, &sys, e) < 0)
 			return -1;
 	}
 	if (b->h->fresh_proc) {
 		/* A new PID namespace needs its own /proc; the host's would
 		 * show the host's processes. */
-		_cleanup_close_ int proc = open_beneath(b->root_fd, "/proc", O_PATH | O_DIRECTORY);
-		if (proc < 0)
-			return kerr_set(e, errno, "can't mount /proc: /proc in the image");
-		char target[64];
-		snprintf(target, sizeof target, PROC_FD "%d", proc);
-		if (do_mount("proc", target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL,
-		             "a new /proc", e) < 0)
+		if (fs_at(b, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, "a new /proc",
+		          e) < 0)
 			return -1;
 		strv_push(&b->mounted, "/proc");
 	} else {
@@ -302,17 +333,19 @@ static int default_binds(struct builder *b, struct kerr *e)
 	return bind_list(b, true, e);
 }
 
+/* A new tmpfs on the image's directory dir. */
+static int tmpfs_at(struct builder *b, const char *dir, const char *mode, const char *what,
+                    struct kerr *e)
+{
+	_cleanup_free_ char *data = xasprintf("mode=%s", mode);
+	return fs_at(b, dir, "tmpfs", MS_NOSUID | MS_NODEV, data, what, e);
+}
+
 static int tmp_and_home(struct builder *b, struct kerr *e)
 {
 	const struct container *c = b->c;
 	if (c->private_tmp) {
-		_cleanup_close_ int tmp = open_beneath(b->root_fd, "/tmp", O_PATH | O_DIRECTORY);
-		if (tmp < 0)
-			return kerr_set(e, errno, "can't mount a private /tmp: /tmp in the image");
-		char target[64];
-		snprintf(target, sizeof target, PROC_FD "%d", tmp);
-		if (do_mount("krill", target, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777",
-		             "a private /tmp", e) < 0)
+		if (tmpfs_at(b, "/tmp", "1777", "a private /tmp", e) < 0)
 			return -1;
 		strv_push(&b->mounted, "/tmp");
 	} else {
@@ -326,7 +359,17 @@ static int tmp_and_home(struct builder *b, struct kerr *e)
 			return kerr_set(e, 0, "--home: $HOME is not set to an absolute path");
 		struct bind_req r = {.src = b->h->home, .dst = b->h->container_home,
 		                     .what = "--home", .flags = MS_REC, .create = true};
-		if (bind_into(b, &r, e) < 0)
+		if (bind_into(b, &r, e) == 0)
+			return 0;
+		if (e->errnum != EACCES && e->errnum != EPERM)
+			return -1;
+		/* The image's /home isn't ours to write even in the overlay
+		 * (a root-owned image run unprivileged): make the mount point
+		 * on a tmpfs over /home instead, hiding the image's /home, as
+		 * ch-run does. */
+		klog(KLOG_VERBOSE, "the image's /home isn't writable: mounting a tmpfs on it");
+		if (tmpfs_at(b, "/home", "0755", "a tmpfs on /home for --home", e) < 0 ||
+		    bind_into(b, &r, e) < 0)
 			return -1;
 	}
 	return 0;

@@ -28,6 +28,7 @@ struct tree_host {
 	const char *container_home; /* for --home: /home/$USER */
 	bool privileged;      /* real root without a user namespace */
 	bool fresh_proc;      /* a new PID namespace: mount a new /proc */
+	bool fresh_sys;       /* a new network namespace: mount a new /sys */
 	bool own_mount_ns;    /* unshare a mount namespace before the final pivot */
 };
 

@@ -93,19 +93,16 @@ void strv_free(struct strv *s)
 	s->n = s->cap = 0;
 }
 
-int file_read_all(int dirfd, const char *path, size_t max, char **buf,
-                  size_t *len, struct kerr *e)
+int fd_read_all(int fd, const char *what, size_t max, char **buf, size_t *len,
+                struct kerr *e)
 {
-	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return kerr_set(e, errno, "can't open %s", path);
 	size_t cap = 4096, n = 0;
 	char *b = xmalloc(cap);
 	for (;;) {
 		if (n + 1 >= cap) {
 			if (cap > max) {
 				free(b);
-				return kerr_set(e, EFBIG, "can't read %s", path);
+				return kerr_set(e, EFBIG, "can't read %s", what);
 			}
 			cap *= 2;
 			b = xrealloc(b, cap);
@@ -116,7 +113,7 @@ int file_read_all(int dirfd, const char *path, size_t max, char **buf,
 		if (r < 0) {
 			int err = errno;
 			free(b);
-			return kerr_set(e, err, "can't read %s", path);
+			return kerr_set(e, err, "can't read %s", what);
 		}
 		if (r == 0)
 			break;
@@ -127,6 +124,15 @@ int file_read_all(int dirfd, const char *path, size_t max, char **buf,
 	if (len)
 		*len = n;
 	return 0;
+}
+
+int file_read_all(int dirfd, const char *path, size_t max, char **buf, size_t *len,
+                  struct kerr *e)
+{
+	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return kerr_set(e, errno, "can't open %s", path);
+	return fd_read_all(fd, path, max, buf, len, e);
 }
 
 int file_write_str(const char *path, const char *buf, struct kerr *e)

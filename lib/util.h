@@ -39,6 +39,9 @@ void strv_free(struct strv *s);
 /* Read a whole file (at most max bytes) into a NUL-terminated buffer. */
 int file_read_all(int dirfd, const char *path, size_t max, char **buf,
                   size_t *len, struct kerr *e);
+/* The same from an open fd; what names it in errors. */
+int fd_read_all(int fd, const char *what, size_t max, char **buf, size_t *len,
+                struct kerr *e);
 /* Write buf to path (O_WRONLY, no create, no truncation), for /proc files. */
 int file_write_str(const char *path, const char *buf, struct kerr *e);
 

@@ -48,7 +48,9 @@ krill_leftovers() {
 	local p
 	p=$(pgrep -u "$(id -u)" -x krill || true)
 	[ -n "$p" ] && out+="processes: $p; "
-	grep -q 'fuse.*krill\|squashfuse' /proc/self/mountinfo && out+="fuse mount; "
+	grep -q ' - fuse\.krill ' /proc/self/mountinfo &&
+		out+="fuse mount: $(grep ' - fuse\.krill ' /proc/self/mountinfo); "
+	grep -q ' - tmpfs krill ' /proc/self/mountinfo && out+="staging tmpfs mount; "
 	ls /dev/shm 2>/dev/null | grep -q '^\(sem\.\)\?krill' && out+="shm: $(ls /dev/shm | grep krill); "
 	ls -d /tmp/krill.* 2>/dev/null | grep -q . && out+="tmp: $(ls -d /tmp/krill.*); "
 	echo -n "$out"
@@ -65,3 +67,11 @@ assert_no_leftovers() {
 }
 
 is_root() { [ "$(id -u)" = 0 ]; }
+
+# Run "$@" with every file descriptor above 2 closed (bats keeps 3 and more
+# open, and they would be inherited), the way `run` does: sets status and
+# output (stdout and stderr together).
+run_closed_fds() {
+	run bash -c 'for fd in /proc/$$/fd/*; do fd=${fd##*/}
+		[ "$fd" -gt 2 ] && eval "exec $fd>&-"; done 2>/dev/null; exec "$@"' bash "$@"
+}
