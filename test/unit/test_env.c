@@ -281,7 +281,7 @@ static int teardown(void **state)
 static void add_op(struct container *c, enum env_op_kind kind, const char *arg)
 {
 	c->env_ops = xrealloc(c->env_ops, (c->nenv_ops + 1) * sizeof *c->env_ops);
-	c->env_ops[c->nenv_ops++] = (struct env_op){kind, xstrdup(arg)};
+	c->env_ops[c->nenv_ops++] = (struct env_op){.kind = kind, .arg = xstrdup(arg)};
 }
 
 /* The '|'-joined environment env_build makes from host. */
