@@ -55,10 +55,11 @@ build/lib/%.o: lib/%.c $(wildcard lib/*.h) | build/lib
 	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 build/libkrill.a: $(LIB_OBJ)
-	rm -f $@ && ar rcs $@ $^
+	@rm -f $@ && ar rcs $@ $^
 
 krill: bin/krill.c build/libkrill.a
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< build/libkrill.a $(LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< build/libkrill.a $(LIBS)
 
 krill-oci: krill
 	ln -sf krill $@
@@ -68,21 +69,24 @@ build/lib build/test build/asan/lib build/fuzz:
 
 # Unit tests: one cmocka program per test/unit/test_*.c, linked against libkrill.
 build/test/%: test/unit/%.c build/libkrill.a | build/test
-	$(CC) $(ALL_CFLAGS) -o $@ $< build/libkrill.a $(LIBS) -lcmocka
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $< build/libkrill.a $(LIBS) -lcmocka
 
 build/asan/lib/%.o: lib/%.c $(wildcard lib/*.h) | build/asan/lib
 	@echo "  CC asan $<"
 	@$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -c -o $@ $<
 
 build/asan/libkrill.a: $(ASAN_OBJ)
-	rm -f $@ && ar rcs $@ $^
+	@rm -f $@ && ar rcs $@ $^
 
 build/asan/%: test/unit/%.c build/asan/libkrill.a
-	$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -o $@ $< build/asan/libkrill.a $(LIBS) -lcmocka
+	@echo "  LD asan $@"
+	@$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -o $@ $< build/asan/libkrill.a $(LIBS) -lcmocka
 
 # libFuzzer harnesses, built with clang against the library sources.
 build/fuzz/%: test/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h) | build/fuzz
-	$(FUZZ_CC) $(BASE_CFLAGS) -Wno-unknown-warning-option -O1 -g -fsanitize=fuzzer,address,undefined \
+	@echo "  FUZZ    $@"
+	@$(FUZZ_CC) $(BASE_CFLAGS) -Wno-unknown-warning-option -O1 -g -fsanitize=fuzzer,address,undefined \
 	    -o $@ $< $(LIB_SRC) $(LIBS)
 
 deps:
