@@ -110,11 +110,8 @@ static void unlink_names(struct join *j)
 
 static bool winner_alive(const struct join_shm *s)
 {
-	pid_t w = __atomic_load_n(&s->winner, __ATOMIC_ACQUIRE);
-	char state = '?';
 	/* A killed winner may linger as a zombie until its parent reaps it. */
-	return w > 0 && proc_starttime_state(w, &state) == s->winner_start && state != 'Z' &&
-	       state != 'X';
+	return proc_alive(__atomic_load_n(&s->winner, __ATOMIC_ACQUIRE), s->winner_start);
 }
 
 static int lock(sem_t *sem, unsigned timeout, struct kerr *e)

@@ -110,6 +110,14 @@ int ns_set_of_pid(pid_t pid, struct ns_set *s, struct kerr *e)
 	return 0;
 }
 
+bool proc_alive(pid_t pid, unsigned long long start)
+{
+	char state = '?';
+	/* A zombie has ended; only its parent hasn't noticed yet. */
+	return pid > 0 && start && proc_starttime_state(pid, &state) == start && state != 'Z' &&
+	       state != 'X';
+}
+
 unsigned long long proc_starttime(pid_t pid)
 {
 	return proc_starttime_state(pid, NULL);

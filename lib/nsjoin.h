@@ -5,6 +5,7 @@
 
 #include "err.h"
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 enum ns_kind { NS_USER_OUTER, NS_NET, NS_UTS, NS_IPC, NS_PID, NS_USER, NS_MNT, NS_COUNT };
@@ -39,6 +40,8 @@ const char *ns_type_name(int nstype);
 /* Start time of a process (field 22 of /proc/PID/stat), 0 if gone: with
  * the pid it identifies a process, where the pid alone may be recycled. */
 unsigned long long proc_starttime(pid_t pid);
+/* Is the process that had this start time still running (not a zombie)? */
+bool proc_alive(pid_t pid, unsigned long long start);
 /* The same, and the process state letter (R, S, Z for a zombie...). */
 unsigned long long proc_starttime_state(pid_t pid, char *state);
 

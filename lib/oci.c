@@ -8,6 +8,7 @@
 #include "launch.h"
 #include "log.h"
 #include "oci_create.h"
+#include "nsjoin.h"
 #include "oci_state.h"
 #include "supervise.h"
 
@@ -428,7 +429,7 @@ static void container_pids(const struct oci_state *st, pid_t **out, size_t *n)
 		if (*n)
 			return;
 	}
-	if (!oci_pid_alive(st->pid, st->pid_start))
+	if (!proc_alive(st->pid, st->pid_start))
 		return;
 	*out = xrealloc(*out, sizeof **out);
 	(*out)[(*n)++] = st->pid;

@@ -1,5 +1,6 @@
 /* oci_console.c: see oci_console.h. */
 #include "oci_console.h"
+#include "fdpass.h"
 #include "util.h"
 
 #include <errno.h>
@@ -33,20 +34,6 @@ int oci_console_connect(const char *path, struct kerr *e)
 	return s;
 }
 
-static int send_fd(int sock, int fd, const char *name)
-{
-	char cbuf[CMSG_SPACE(sizeof fd)] = {0};
-	struct iovec iov = {.iov_base = (void *)name, .iov_len = strlen(name)};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-	                     .msg_controllen = sizeof cbuf};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof fd);
-	memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
-}
-
 int oci_console_setup(int sock, struct kerr *e)
 {
 	/* The container's ptmx: the pty then lives in its devpts instance,
@@ -60,7 +47,7 @@ int oci_console_setup(int sock, struct kerr *e)
 	int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (slave < 0)
 		return kerr_set(e, errno, "process.terminal: can't open %s", name);
-	if (send_fd(sock, master, name) < 0) {
+	if (fd_send(sock, &master, 1, name, strlen(name)) < 0) {
 		close(slave);
 		return kerr_set(e, errno, "process.terminal: can't send the pty to the console socket");
 	}

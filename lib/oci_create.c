@@ -705,7 +705,9 @@ int oci_create(const char *root, const struct oci_create_opts *o, pid_t *pid_out
 		kerr_set(e, errno, "can't create a socket pair");
 		goto out;
 	}
-	if (o->for_run && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
+	/* A subreaper, so that a container init whose intermediate parent has
+	 * exited is our child: a failed create can then reap what it kills. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
 		kerr_set(e, errno, "can't become a subreaper");
 		goto out;
 	}
@@ -789,11 +791,12 @@ out:
 			kill(c1, SIGKILL);
 			waitpid(c1, NULL, 0);
 		}
-		if (cg) {
+		if (cg)
 			cgroup_destroy(cg, NULL);
-		} else if (init_pid > 0) {
-			for (int i = 0; i < 500 && oci_pid_alive(init_pid, st.pid_start); i++)
-				usleep(1000);
+		for (int i = 0; init_pid > 0 && i < 1000; i++) {
+			if (waitpid(init_pid, NULL, WNOHANG) != 0) /* reaped, or not ours */
+				break;
+			usleep(1000);
 		}
 		if (state_made)
 			oci_state_remove(root, o->id, NULL);
@@ -927,7 +930,7 @@ int oci_delete(const char *root, const char *id, bool force, struct kerr *e)
 			cgroup_kill_all(cg, SIGKILL, NULL);
 		}
 		kill(st.pid, SIGKILL);
-		for (int i = 0; i < 5000 && oci_pid_alive(st.pid, st.pid_start); i++)
+		for (int i = 0; i < 5000 && proc_alive(st.pid, st.pid_start); i++)
 			usleep(1000);
 	}
 	if (cg) {

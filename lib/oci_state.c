@@ -185,27 +185,11 @@ void oci_state_free(struct oci_state *s)
 	memset(s, 0, sizeof *s);
 }
 
-bool oci_pid_alive(pid_t pid, unsigned long long start)
-{
-	if (pid <= 0)
-		return false;
-	char path[64];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	_cleanup_free_ char *buf = NULL;
-	if (file_read_all(AT_FDCWD, path, 4096, &buf, NULL, NULL) < 0)
-		return false;
-	const char *p = strrchr(buf, ')');
-	/* A zombie has ended: only its parent hasn't noticed yet. */
-	if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
-		return false;
-	return proc_starttime(pid) == start;
-}
-
 const char *oci_state_status(const struct oci_state *s)
 {
 	if (strcmp(s->status, "creating") == 0)
-		return s->pid == 0 || oci_pid_alive(s->pid, s->pid_start) ? "creating" : "stopped";
-	if (!oci_pid_alive(s->pid, s->pid_start))
+		return s->pid == 0 || proc_alive(s->pid, s->pid_start) ? "creating" : "stopped";
+	if (!proc_alive(s->pid, s->pid_start))
 		return "stopped";
 	if (s->paused)
 		return "paused";

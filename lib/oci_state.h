@@ -49,8 +49,6 @@ void oci_state_free(struct oci_state *s);
 /* The status as the runtime spec defines it, judged now: "stopped" once
  * the init is gone (or a zombie, or its pid now names another process). */
 const char *oci_state_status(const struct oci_state *s);
-/* Whether pid (with that start time) still is a live process. */
-bool oci_pid_alive(pid_t pid, unsigned long long start);
 
 /* The state JSON of the runtime spec, for `state` and hooks (malloc'd). */
 char *oci_state_json(const char *id, const char *status, pid_t pid, const char *bundle,

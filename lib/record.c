@@ -106,7 +106,7 @@ static int record_parse(const char *path, struct record *r, struct kerr *e)
 
 static bool record_alive(const struct record *r)
 {
-	return r->pid > 0 && proc_starttime(r->pid) == r->pid_start;
+	return proc_alive(r->pid, r->pid_start);
 }
 
 int record_read(const char *name, struct record *r, struct kerr *e)

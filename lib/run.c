@@ -14,6 +14,7 @@
 #include "run.h"
 #include "cgroup.h"
 #include "env.h"
+#include "fdpass.h"
 #include "image.h"
 #include "join.h"
 #include "nsjoin.h"
@@ -168,27 +169,11 @@ static int send_namespaces(int sock, struct kerr *e)
 {
 	int fds[2] = {open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC),
 	              open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC)};
-	int rc = -1;
-	if (fds[0] < 0 || fds[1] < 0) {
-		kerr_set(e, errno, "can't open the container's namespaces");
-		goto out;
-	}
-	char cbuf[CMSG_SPACE(sizeof fds)] = {0};
-	char byte = 'n';
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-	                     .msg_controllen = sizeof cbuf};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof fds);
-	memcpy(CMSG_DATA(cm), fds, sizeof fds);
-	if (sendmsg(sock, &msg, MSG_NOSIGNAL) != 1) {
-		kerr_set(e, errno, "can't pass the container's namespaces to the supervisor");
-		goto out;
-	}
-	rc = 0;
-out:
+	int rc = 0;
+	if (fds[0] < 0 || fds[1] < 0)
+		rc = kerr_set(e, errno, "can't open the container's namespaces");
+	else if (fd_send(sock, fds, 2, "n", 1) < 0)
+		rc = kerr_set(e, errno, "can't pass the container's namespaces to the supervisor");
 	for (int i = 0; i < 2; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -219,21 +204,10 @@ static int collect_namespaces(struct run *r, struct ns_set *set)
 		set->fd[own[i].kind] = open(path, O_RDONLY | O_CLOEXEC);
 	}
 	int fds[2];
-	char cbuf[CMSG_SPACE(sizeof fds)];
-	char byte;
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-	                     .msg_controllen = sizeof cbuf};
-	ssize_t n;
-	do
-		n = recvmsg(r->ns_sock[0], &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	struct cmsghdr *cm = n == 1 ? CMSG_FIRSTHDR(&msg) : NULL;
-	if (!cm || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof fds)) {
+	if (fd_recv(r->ns_sock[0], fds, 2) < 0) {
 		ns_set_close(set);
 		return -1;
 	}
-	memcpy(fds, CMSG_DATA(cm), sizeof fds);
 	if (r->privileged)
 		close(fds[0]); /* no user namespace of ours: that's the host's */
 	else
