@@ -1,7 +1,5 @@
 /* attach.c: see attach.h. */
 #include "attach.h"
-#include "env.h"
-#include "image.h"
 #include "launch.h"
 #include "log.h"
 #include "nsjoin.h"
@@ -106,18 +104,13 @@ int attach_run(struct container *c, const char *target, bool target_env, struct 
 	}
 	if (child == 0) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		_cleanup_close_ int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		struct strv env = {0};
 		int code = EXIT_KRILL;
-		if (!c->argv) {
-			c->argv = xcalloc(2, sizeof *c->argv);
-			c->argv[0] = xstrdup("/bin/sh");
-		}
 		if (!c->cwd) {
 			char buf[4096];
 			c->cwd = xstrdup(cwd >= 0 && getcwd(buf, sizeof buf) ? buf : "/");
 		}
-		if (env_build(c, rootfd, base.v ? base.v : (char *[]){NULL}, &env, e) == 0)
+		if (launch_prepare(c, base.v ? base.v : (char *[]){NULL}, &env, e) == 0)
 			code = launch_exec(c, c->argv, env.v, NULL, e);
 		kerr_print(e);
 		_exit(code);

@@ -1,8 +1,11 @@
 /* launch.c: the container's last steps (see launch.h). */
 #include "launch.h"
+#include "env.h"
+#include "image.h"
 #include "log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -15,6 +18,23 @@ int launch_status(int wstatus)
 	if (WIFSIGNALED(wstatus))
 		return 128 + WTERMSIG(wstatus);
 	return EXIT_KRILL;
+}
+
+int launch_prepare(struct container *c, char *const *base_env, struct strv *env,
+                   struct kerr *e)
+{
+	_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return kerr_set(e, errno, "can't open the container's root");
+	if (!c->argv && image_default_cmd(root, &c->argv, e) < 0)
+		return -1;
+	if (!c->argv) {
+		c->argv = xcalloc(2, sizeof *c->argv);
+		c->argv[0] = xstrdup("/bin/sh");
+	}
+	if (!c->cwd)
+		c->cwd = image_default_cwd(root);
+	return env_build(c, root, base_env, env, e);
 }
 
 int launch_exec(const struct container *c, char *const *argv, char **envp,

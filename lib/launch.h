@@ -12,6 +12,13 @@ enum {
 	EXIT_NOT_FOUND = 127,    /* not found in the container's PATH */
 };
 
+/* In the container, once its root is ours: the command (default: the
+ * image's /.krill/cmd, else /bin/sh), the working directory (default: the
+ * image's /.krill/cwd) and the environment built over base_env.  Fills
+ * c->argv and c->cwd when unset, and *env. */
+int launch_prepare(struct container *c, char *const *base_env, struct strv *env,
+                   struct kerr *e);
+
 /* chdir, no_new_privs, capabilities and seccomp (sec, may be NULL), then
  * execvp with envp.  Returns only on failure: the exit status to use
  * (125, 126 or 127), with e filled. */

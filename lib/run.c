@@ -13,9 +13,7 @@
  */
 #include "run.h"
 #include "cgroup.h"
-#include "env.h"
 #include "fdpass.h"
-#include "image.h"
 #include "join.h"
 #include "nsjoin.h"
 #include "launch.h"
@@ -273,24 +271,12 @@ static int run_peer(struct run *r, struct kerr *e)
 	}
 	if (pid == 0) {
 		sigprocmask(SIG_SETMASK, &r->oldmask, NULL);
-		_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (!c->argv && image_default_cmd(root, &c->argv, e) < 0)
-			goto fail;
-		if (!c->argv) {
-			c->argv = xcalloc(2, sizeof *c->argv);
-			c->argv[0] = xstrdup("/bin/sh");
-		}
-		if (!c->cwd)
-			c->cwd = image_default_cwd(root);
 		struct strv env = {0};
-		if (env_build(c, root, environ, &env, e) < 0)
-			goto fail;
-		int code = launch_exec(c, c->argv, env.v, &r->sec, e);
+		int code = EXIT_KRILL;
+		if (launch_prepare(c, environ, &env, e) == 0)
+			code = launch_exec(c, c->argv, env.v, &r->sec, e);
 		kerr_print(e);
 		_exit(code);
-	fail:
-		kerr_print(e);
-		_exit(EXIT_KRILL);
 	}
 	int status = supervise_wait(pid, false, NULL, NULL);
 	join_peer_done(r->join);
@@ -340,17 +326,8 @@ static int run_container_side(struct run *r, struct kerr *e)
 	if (tree_finish(c, &r->host, e) < 0)
 		return EXIT_KRILL;
 
-	_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (!c->argv && image_default_cmd(root, &c->argv, e) < 0)
-		return EXIT_KRILL;
-	if (!c->argv) {
-		c->argv = xcalloc(2, sizeof *c->argv);
-		c->argv[0] = xstrdup("/bin/sh");
-	}
-	if (!c->cwd)
-		c->cwd = image_default_cwd(root);
 	struct strv env = {0};
-	if (env_build(c, root, environ, &env, e) < 0)
+	if (launch_prepare(c, environ, &env, e) < 0)
 		return EXIT_KRILL;
 
 	if (c->ns_pid) {
