@@ -4,6 +4,7 @@
  * with a context that knows the JSON path, so every message names the
  * offending field the way a user would write it. */
 #include "oci_config.h"
+#include "json_doc.h"
 #include "log.h"
 
 #include <ctype.h>
@@ -1120,18 +1121,9 @@ int oci_config_parse(const char *buf, size_t len, const char *filename, const ch
 	out->c.gid = 0;
 	struct ctx c = {.file = filename, .bundle = bundle, .e = e, .unknown = unknown,
 	                .arg = arg};
-	const char *nul = memchr(buf, '\0', len);
-	if (nul) {
-		int line = 1;
-		for (const char *q = buf; q < nul; q++)
-			line += *q == '\n';
-		return kerr_set(e, 0, "%s:%d: invalid JSON: NUL byte", filename, line);
-	}
-	json_error_t je;
-	json_t *top = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	json_t *top = json_doc_load(buf, len, filename, e);
 	if (!top)
-		return kerr_set(e, 0, "%s:%d:%d: invalid JSON: %s", filename, je.line, je.column,
-		                je.text);
+		return -1;
 	int r = parse_root(&c, top, buf, len, out);
 	json_decref(top);
 	if (r < 0) {

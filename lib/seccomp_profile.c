@@ -5,6 +5,7 @@
  * scanner walks the already-validated text along the JSON path of the bad
  * value to find its line. */
 #include "seccomp_profile.h"
+#include "json_doc.h"
 #include "caps.h"
 
 #include <ctype.h>
@@ -635,19 +636,9 @@ int seccomp_profile_parse(const char *buf, size_t len, const char *filename,
 			  struct seccomp_profile **out, struct kerr *e)
 {
 	*out = NULL;
-	/* jansson reads past a NUL byte where the line scanner would stop. */
-	const char *nul = memchr(buf, '\0', len);
-	if (nul) {
-		int line = 1;
-		for (const char *q = buf; q < nul; q++)
-			line += *q == '\n';
-		return kerr_set(e, 0, "%s:%d: invalid JSON: NUL byte", filename, line);
-	}
-	json_error_t je;
-	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	json_t *root = json_doc_load(buf, len, filename, e);
 	if (!root)
-		return kerr_set(e, 0, "%s:%d:%d: invalid JSON: %s", filename, je.line, je.column,
-				je.text);
+		return -1;
 	int r = seccomp_profile_from_json(root, buf, len, filename, NULL, 0, out, e);
 	json_decref(root);
 	return r;
