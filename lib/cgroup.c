@@ -354,8 +354,9 @@ const char *cgroup_layout_name(enum cgroup_layout l)
 }
 
 static const char *delegate_hint =
-    "run krill under `systemd-run --user --scope -p Delegate=yes krill ...`, "
-    "or ask the admin to delegate a cgroup v2 subtree (e.g. Slurm's cgroup/v2 plugin)";
+    "ask the admin to delegate a cgroup v2 subtree to you with the memory, cpu and pids "
+    "controllers enabled in its cgroup.subtree_control (Slurm's cgroup/v2 plugin does "
+    "this for jobs)";
 
 /* Controllers a new cgroup can use: (v2 ones, v1 ones). */
 static void usable(const struct cgroup_info *info, unsigned *v2, unsigned *v1)

@@ -63,8 +63,8 @@ int cgv2_enable(const char *dir, unsigned ctl, struct kerr *e)
 			if (e && e->errnum == EBUSY)
 				kerr_hint(e,
 					  "%s holds processes, so it can't delegate the %s "
-					  "controller; start krill in a cgroup of its own, e.g. "
-					  "`systemd-run --user --scope -p Delegate=yes krill ...`",
+					  "controller; enable it in that cgroup's "
+					  "cgroup.subtree_control from an empty parent first",
 					  dir, ctl_names[i].name);
 			return -1;
 		}

@@ -141,6 +141,23 @@ static void probe_seccomp(struct probe *p)
 		snprintf(p->hint, sizeof p->hint, "a kernel with CONFIG_SECCOMP_FILTER is needed");
 }
 
+static int try_namespaces(void)
+{
+	return unshare(CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC) < 0 ? errno : 0;
+}
+
+static void probe_capabilities(struct probe *p)
+{
+	p->name = "capabilities";
+	p->ok = true; /* informational: nothing else depends on it */
+	if (geteuid() == 0)
+		snprintf(p->detail, sizeof p->detail, "root: --cap-add/--cap-drop set the "
+		         "container's capability sets (default: Docker's set)");
+	else
+		snprintf(p->detail, sizeof p->detail, "not root: --cap-add/--cap-drop are refused; "
+		         "the container's root has every capability in its own user namespace only");
+}
+
 static void probe_cgroup(struct probe *p)
 {
 	p->name = "cgroups";
@@ -153,7 +170,10 @@ static void probe_cgroup(struct probe *p)
 	}
 	char *desc = NULL, *hint = NULL;
 	p->ok = cgroup_describe(&info, &desc, &hint);
-	snprintf(p->detail, sizeof p->detail, "%s", desc ? desc : "");
+	const char *d = desc ? desc : "";
+	if (strncmp(d, "cgroups: ", 9) == 0)
+		d += 9;
+	snprintf(p->detail, sizeof p->detail, "%s", d);
 	snprintf(p->hint, sizeof p->hint, "%s", hint ? hint : "");
 	free(desc);
 	free(hint);
@@ -206,8 +226,13 @@ static size_t run_probes(struct probe *p)
 	probe_ns_feature(&p[n++], "tmpfs xattrs", try_tmpfs_xattr,
 	                 "tmpfs takes user xattrs (full -W overlay semantics)",
 	                 "Linux 6.6+ gives tmpfs user xattrs; older kernels limit -W renames");
+	probe_ns_feature(&p[n++], "namespaces", try_namespaces,
+	                 "--pid, --net=none, --hostname and --ipc work",
+	                 "the kernel or a security module refuses PID/network/UTS/IPC namespaces "
+	                 "in a user namespace");
 	probe_seccomp(&p[n++]);
 	probe_cgroup(&p[n++]);
+	probe_capabilities(&p[n++]);
 	probe_newuidmap(&p[n++]);
 	probe_kernel(&p[n++]);
 	return n;

@@ -325,8 +325,14 @@ int join_wait(struct join *j, struct ns_set *fds, struct kerr *e)
 
 void join_peer_done(struct join *j)
 {
-	if (j && !j->winner)
-		__atomic_store_n(&j->shm->slots[j->slot].pid, 0, __ATOMIC_RELEASE);
+	if (!j || j->winner)
+		return;
+	__atomic_store_n(&j->shm->slots[j->slot].pid, 0, __ATOMIC_RELEASE);
+	/* Wake the winner's supervisor now rather than at its next 100 ms
+	 * poll: it may be waiting only for us.  SIGCHLD is one it listens
+	 * for and never forwards. */
+	if (proc_alive(j->shm->winner, j->shm->winner_start))
+		kill(j->shm->winner, SIGCHLD);
 }
 
 unsigned join_group_size(const struct join *j)

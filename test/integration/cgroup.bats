@@ -20,7 +20,7 @@ have_delegation() {
 	assert_status 125
 	assert_line "krill: error: --memory: no writable cgroup"
 	assert_contains "krill: hint:"
-	assert_contains "Delegate=yes"
+	assert_contains "delegate a cgroup v2 subtree"
 }
 
 @test "cgroup: --pids-limit and --cpus without a writable cgroup name their option" {
