@@ -122,10 +122,12 @@ check_peers() { # N
 }
 
 @test "join: two Slurm jobs on one node get two containers" {
+	# Each command lingers, so both containers exist at once (a namespace
+	# inode can be reused once its namespace is gone).
 	for job in 101 102; do
 		for rank in 1 2; do
 			env SLURM_JOB_ID=$job SLURM_STEP_ID=0 SLURM_STEP_TASKS_PER_NODE=2 \
-				"$KRILL" run --join "$TINY" -- sh -c 'stat -L -c %i /proc/self/ns/mnt' >"$SCRATCH/j$job.$rank" &
+				"$KRILL" run --join "$TINY" -- sh -c 'stat -L -c %i /proc/self/ns/mnt; sleep 1' >"$SCRATCH/j$job.$rank" &
 		done
 	done
 	wait

@@ -262,7 +262,7 @@ static void test_no_writable_cgroup(void **state)
 	assert_int_equal(cgroup_create_in(&info, "krill/x", true, &lim, &cg, &e), -1);
 	assert_null(cg);
 	assert_string_equal(e.msg, "--memory: no writable cgroup");
-	assert_non_null(strstr(e.hint, "Delegate=yes"));
+	assert_non_null(strstr(e.hint, "delegate a cgroup v2 subtree"));
 	lim = (struct cgroup_limits){.pids = 5};
 	assert_int_equal(cgroup_create_in(&info, "krill/x", true, &lim, &cg, &e), -1);
 	assert_string_equal(e.msg, "--pids-limit: no writable cgroup");
