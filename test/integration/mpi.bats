@@ -41,7 +41,8 @@ teardown() {
 	export OMPI_MCA_btl_vader_single_copy_mechanism=cma
 	run mpirun -np 4 --oversubscribe "$KRILL" run "$MPI_SQFS" -- /opt/ring -t 20
 	[ "$status" -ne 0 ] || fail "CMA across user namespaces worked: $output"
-	assert_contains "cma-different-user-namespace-error"
+	# The help tag or its text (Open MPI sometimes fails to aggregate the tag)
+	assert_contains "different user namespace"
 	run mpirun -np 4 --oversubscribe "$KRILL" run --join "$MPI_SQFS" -- /opt/ring -t 20
 	assert_status 0
 	[ "$(grep -c 'single_copy=cma' <<<"$output")" = 4 ] || fail "$output"
