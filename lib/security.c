@@ -20,6 +20,8 @@ int security_prepare(const struct container *c, bool privileged, struct security
 	}
 	if (privileged && caps_from_options(&c->cap_add, &c->cap_drop, &s->caps, e) < 0)
 		return -1;
+	if (!c->seccomp_profile && !c->seccomp_fakeroot)
+		return 0;
 	uint64_t caps = privileged ? s->caps.bounding : caps_default;
 	const char *cache = seccomp_cache_dir();
 	if (c->seccomp_profile) {
