@@ -343,6 +343,14 @@ static int run_container_side(struct run *r, struct kerr *e)
 		}
 		if (pid > 0) {
 			prctl(PR_SET_NAME, "krill-init");
+			/* Only the command sends the namespaces: were our copy
+			 * of the socket kept open, a command that died before
+			 * sending would leave the supervisor waiting for them
+			 * while (with --join) we wait to be released. */
+			if (r->ns_sock[1] >= 0) {
+				close(r->ns_sock[1]);
+				r->ns_sock[1] = -1;
+			}
 			if (r->init_sock[1] < 0)
 				_exit(supervise_wait(pid, true, NULL, NULL));
 			_exit(supervise_wait(pid, false, init_hold, r));
