@@ -167,6 +167,12 @@ int join_begin(const struct container *c, struct join **out, bool *winner, struc
 		kerr_set(e, errno, "--join: can't open shared memory %s", j->name);
 		goto out;
 	}
+	/* /dev/shm is shared by every user: a segment someone else made
+	 * first (or may write) is not our peer group. */
+	if (st.st_uid != geteuid() || (st.st_mode & 077)) {
+		kerr_set(e, 0, "--join: %s in /dev/shm is not a private segment of yours", j->name);
+		goto out;
+	}
 	j->len = sizeof(struct join_shm) + (size + 1) * sizeof(struct join_slot);
 	if (st.st_size == 0 && ftruncate(fd, j->len) < 0) {
 		kerr_set(e, errno, "--join: can't size shared memory %s", j->name);
@@ -210,6 +216,11 @@ int join_begin(const struct container *c, struct join **out, bool *winner, struc
 		if (strcmp(s->fingerprint, fp) != 0) {
 			_cleanup_free_ char *d = fingerprint_diff(fp, s->fingerprint);
 			kerr_set(e, 0, "--join: this peer's %s differs from the winner's", d);
+			goto out;
+		}
+		if (s->size != size || s->arrived >= s->size) {
+			kerr_set(e, 0, "--join: %s in /dev/shm is not a valid peer group "
+			               "(%u of %u peers arrived)", j->name, s->arrived, s->size);
 			goto out;
 		}
 		j->slot = s->arrived++;

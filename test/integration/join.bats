@@ -202,6 +202,16 @@ check_peers() { # N
 	assert_no_shm
 }
 
+@test "join: a segment others may write (made first in /dev/shm) is refused" {
+	local shm=/dev/shm/krill-$(id -u)-$TAG
+	touch "$shm"
+	chmod 0644 "$shm"
+	run "$KRILL" run --join-ct=2 --join-tag="$TAG" "$TINY" -- true
+	rm -f "$shm" "/dev/shm/sem.krill-$(id -u)-$TAG"
+	assert_status 125
+	assert_contains "is not a private segment of yours"
+}
+
 @test "exec, ps, --join-pid: the same container, and ps forgets it after exit" {
 	"$KRILL" run --name="web$$" -b "$SCRATCH:/mnt" "$TINY" -- sh -c 'echo inside > /mnt/x; cd /etc; exec sleep 3' &
 	k=$!
