@@ -5,6 +5,7 @@
 #include "err.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Open `path` (absolute or relative, taken relative to root_fd) beneath
@@ -21,5 +22,16 @@ int open_beneath(int root_fd, const char *path, int flags);
  * components are resolved with open_beneath's rules.  Returns an O_PATH fd
  * of the final component, or -1 with errno set. */
 int mkpath_beneath(int root_fd, const char *path, bool last_is_file, mode_t mode);
+
+/* The same, creating only on the filesystems whose mount IDs are in mnts
+ * (n > 0), or on root_fd's own (n == 0); elsewhere EXDEV.  A symlink in the
+ * image that leads into a bind of a host directory thus can't make krill
+ * write to the host. */
+int mkpath_beneath_in(int root_fd, const char *path, bool last_is_file, mode_t mode,
+                      const uint64_t *mnts, size_t n);
+
+/* The mount an fd is on (statx STATX_MNT_ID), and whether it is that
+ * mount's root; -1 (ENOSYS) on kernels before 5.8. */
+int mount_of(int fd, uint64_t *id, bool *is_root);
 
 #endif

@@ -30,6 +30,7 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -160,26 +161,28 @@ static int run_mount_image(struct run *r, struct kerr *e)
 	return c->mountpoint ? tree_bind_image(c->mountpoint, e) : 0;
 }
 
-/* Hand the supervisor fds of our (the container's final) user and mount
- * namespaces, so it can keep them for join peers and krill exec even after
- * this process has exited. */
+/* Hand the supervisor fds of our (the container's final) user, mount and
+ * PID namespaces, so it can keep them for join peers and krill exec even
+ * after this process has exited. */
 static int send_namespaces(int sock, struct kerr *e)
 {
-	int fds[2] = {open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC),
-	              open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC)};
+	int fds[3] = {open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC),
+	              open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC),
+	              open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)};
 	int rc = 0;
-	if (fds[0] < 0 || fds[1] < 0)
+	if (fds[0] < 0 || fds[1] < 0 || fds[2] < 0)
 		rc = kerr_set(e, errno, "can't open the container's namespaces");
-	else if (fd_send(sock, fds, 2, "n", 1) < 0)
+	else if (fd_send(sock, fds, 3, "n", 1) < 0)
 		rc = kerr_set(e, errno, "can't pass the container's namespaces to the supervisor");
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 3; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	return rc;
 }
 
 /* Supervisor: collect the container's namespaces: those we created
- * ourselves, and the inner user and mount namespaces the container sends.
+ * ourselves, and the inner user, mount and PID namespaces the container
+ * sends.
  * Returns -1 if the container died before sending them. */
 static int collect_namespaces(struct run *r, struct ns_set *set)
 {
@@ -188,11 +191,10 @@ static int collect_namespaces(struct run *r, struct ns_set *set)
 	static const struct {
 		int kind;
 		const char *file;
-	} own[] = {{NS_USER_OUTER, "user"}, {NS_NET, "net"}, {NS_UTS, "uts"}, {NS_IPC, "ipc"},
-	           {NS_PID, "pid_for_children"}};
+	} own[] = {{NS_USER_OUTER, "user"}, {NS_NET, "net"}, {NS_UTS, "uts"}, {NS_IPC, "ipc"}};
 	bool want[NS_COUNT] = {
 		[NS_USER_OUTER] = !r->privileged, [NS_NET] = c->net == NET_NONE,
-		[NS_UTS] = c->hostname != NULL, [NS_IPC] = c->ns_ipc, [NS_PID] = c->ns_pid,
+		[NS_UTS] = c->hostname != NULL, [NS_IPC] = c->ns_ipc,
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(own); i++) {
 		if (!want[own[i].kind])
@@ -201,8 +203,8 @@ static int collect_namespaces(struct run *r, struct ns_set *set)
 		snprintf(path, sizeof path, "/proc/self/ns/%s", own[i].file);
 		set->fd[own[i].kind] = open(path, O_RDONLY | O_CLOEXEC);
 	}
-	int fds[2];
-	if (fd_recv(r->ns_sock[0], fds, 2) < 0) {
+	int fds[3];
+	if (fd_recv(r->ns_sock[0], fds, 3) < 0) {
 		ns_set_close(set);
 		return -1;
 	}
@@ -211,6 +213,10 @@ static int collect_namespaces(struct run *r, struct ns_set *set)
 	else
 		set->fd[NS_USER] = fds[0];
 	set->fd[NS_MNT] = fds[1];
+	if (c->ns_pid)
+		set->fd[NS_PID] = fds[2];
+	else
+		close(fds[2]); /* the host's */
 	return 0;
 }
 
@@ -230,8 +236,25 @@ static int run_cgroup(struct run *r, struct kerr *e)
 }
 
 /* --name: the record `krill exec` and `krill ps` find the container by. */
+/* With --pid, main_pid is the init; krill exec wants the command's cwd and
+ * environment: the init's first child (the command is forked before the
+ * namespaces reach us, so it is there unless it has already ended). */
+static pid_t command_pid(pid_t init)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/task/%d/children", init, init);
+	_cleanup_free_ char *buf = NULL;
+	unsigned long child;
+	if (file_read_all(AT_FDCWD, path, 4096, &buf, NULL, NULL) < 0 ||
+	    sscanf(buf, "%lu", &child) != 1)
+		return init;
+	return (pid_t)child;
+}
+
 static int run_record(struct run *r, pid_t main_pid, const struct ns_set *held, struct kerr *e)
 {
+	if (r->c->ns_pid)
+		main_pid = command_pid(main_pid);
 	struct record rec = {.name = r->c->name, .pid = getpid(), .main_pid = main_pid,
 	                     .pid_start = proc_starttime(getpid()), .image = r->c->image,
 	                     .started = time(NULL), .peers = r->join ? join_group_size(r->join) : 1};
@@ -421,7 +444,7 @@ int run_container(struct container *c, struct kerr *e)
 		status = run_container_side(&r, e);
 		goto out;
 	}
-	pid_t pid = fork();
+	pid_t pid = ns_fork(c);
 	if (pid < 0) {
 		kerr_set(e, errno, "can't fork the container");
 		goto out;

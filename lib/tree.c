@@ -126,7 +126,24 @@ struct builder {
 	int root_fd;            /* the new root */
 	bool writable;          /* may we create mount points? */
 	struct strv mounted;    /* destinations bound so far */
+	uint64_t own[8];        /* mount IDs of the image and of krill's own */
+	size_t nown;            /*   filesystems (tmpfs, sysfs, proc): not host binds */
 };
+
+static bool own_mount(const struct builder *b, uint64_t id)
+{
+	for (size_t i = 0; i < b->nown; i++)
+		if (b->own[i] == id)
+			return true;
+	return false;
+}
+
+static void add_own_mount(struct builder *b, int fd)
+{
+	uint64_t id;
+	if (b->nown < ARRAY_SIZE(b->own) && mount_of(fd, &id, NULL) == 0)
+		b->own[b->nown++] = id;
+}
 
 static bool path_inside(const char *path, const char *dir)
 {
@@ -158,7 +175,8 @@ static int bind_into(struct builder *b, const struct bind_req *r, struct kerr *e
 			                r->what, r->dst, b->mounted.v[i]);
 	_cleanup_close_ int dst = open_beneath(b->root_fd, r->dst, O_PATH);
 	if (dst < 0 && errno == ENOENT && !r->optional && r->create && b->writable)
-		dst = mkpath_beneath(b->root_fd, r->dst, !S_ISDIR(sst.st_mode), 0755);
+		dst = mkpath_beneath_in(b->root_fd, r->dst, !S_ISDIR(sst.st_mode), 0755, b->own,
+		                        b->nown);
 	if (dst < 0) {
 		int err = errno;
 		if (r->optional && (err == ENOENT || err == ENOTDIR))
@@ -174,6 +192,16 @@ static int bind_into(struct builder *b, const struct bind_req *r, struct kerr *e
 		}
 		return kerr_set(e, err, "%s: can't open destination %s", r->what, r->dst);
 	}
+	/* A symlink in the image may lead into an earlier bind's subtree,
+	 * which the textual check above can't see: only the image's own
+	 * filesystem, or an earlier mount point itself (to mount over it), may
+	 * take a mount. */
+	uint64_t dst_mnt;
+	bool dst_is_mount_root = false;
+	if (b->nown && mount_of(dst, &dst_mnt, &dst_is_mount_root) == 0 &&
+	    !own_mount(b, dst_mnt) && !dst_is_mount_root)
+		return kerr_set(e, 0, "%s: destination %s resolves into an earlier bind", r->what,
+		                r->dst);
 	struct stat dstat;
 	if (fstat(dst, &dstat) < 0)
 		return kerr_set(e, errno, "%s: can't stat destination %s", r->what, r->dst);
@@ -284,7 +312,12 @@ static int fs_at(struct builder *b, const char *dir, const char *type, unsigned 
 	char target[64];
 	snprintf(target, sizeof target, PROC_FD "%d", fd);
 	const char *src = strcmp(type, "tmpfs") == 0 ? "krill" : type;
-	return do_mount(src, target, type, flags, data, what, e);
+	if (do_mount(src, target, type, flags, data, what, e) < 0)
+		return -1;
+	_cleanup_close_ int top = open_beneath(b->root_fd, dir, O_PATH | O_DIRECTORY);
+	if (top >= 0)
+		add_own_mount(b, top);
+	return 0;
 }
 
 static int default_binds(struct builder *b, struct kerr *e)
@@ -390,6 +423,7 @@ int tree_finish(const struct container *c, const struct tree_host *h, struct ker
 	b.root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (b.root_fd < 0)
 		return kerr_set(e, errno, "can't open the new root");
+	add_own_mount(&b, b.root_fd);
 	int r = -1;
 	if (default_binds(&b, e) < 0)
 		goto out;

@@ -90,3 +90,23 @@ run_out() { "$@" 2>&1; }
 		fail "peers differ: $(paste "$SCRATCH"/out.*)"
 	[ "$(sed -n 3p "$SCRATCH/out.1")" != "$(stat -L -c %i /proc/self/ns/net)" ]
 }
+
+@test "pid: with a SquashFS image too (the FUSE server's threads live outside the PID namespace)" {
+	run "$KRILL" run --pid "$TINY_SQFS" -- sh -c 'echo $$; cat /proc/1/comm; cat /etc/os-release | head -1'
+	assert_status 0
+	assert_output '2
+krill-init
+NAME="krill tiny"'
+}
+
+@test "pid: krill exec of a named --pid container gets the command's cwd and environment" {
+	"$KRILL" run --pid --name="pn$$" --set-env=FOO=bar "$TINY" -- sh -c 'cd /etc; sleep 2' &
+	k=$!
+	for _ in $(seq 30); do "$KRILL" ps | grep -q "pn$$" && break; sleep 0.1; done
+	sleep 0.3
+	run "$KRILL" exec "pn$$" -- sh -c 'pwd; echo FOO=$FOO'
+	wait "$k"
+	assert_status 0
+	assert_output "/etc
+FOO=bar"
+}

@@ -276,3 +276,13 @@ krill: hint: create it in the image, or use -W to create it in a writable overla
 	# and with -W it might have created files there.
 	[ "$(ls "$SCRATCH/a")" = which ]
 }
+
+@test "binds: a symlink in the image into an earlier bind can't make krill write to the host" {
+	cp -a "$TINY" "$SCRATCH/img"
+	ln -s tmp "$SCRATCH/img/scratch"
+	mkdir "$SCRATCH/src" "$SCRATCH/hosttmp"
+	run env TMPDIR="$SCRATCH/hosttmp" "$KRILL" run -w -b "$SCRATCH/src:/scratch/x" "$SCRATCH/img" -- true
+	assert_status 125
+	assert_output "krill: error: --bind=$SCRATCH/src:/scratch/x: destination /scratch/x leads outside the image (symlink)"
+	[ -z "$(ls -A "$SCRATCH/hosttmp")" ] || fail "created on the host: $(ls -A "$SCRATCH/hosttmp")"
+}
