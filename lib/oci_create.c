@@ -929,7 +929,8 @@ int oci_delete(const char *root, const char *id, bool force, struct kerr *e)
 				cgroup_freeze(cg, false, NULL);
 			cgroup_kill_all(cg, SIGKILL, NULL);
 		}
-		kill(st.pid, SIGKILL);
+		if (st.pid > 0) /* "creating" before the init existed: pid 0 */
+			kill(st.pid, SIGKILL);
 		for (int i = 0; i < 5000 && proc_alive(st.pid, st.pid_start); i++)
 			usleep(1000);
 	}

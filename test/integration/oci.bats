@@ -155,6 +155,18 @@ H
 	[ ! -d "/proc/$pid" ] || [ "$(awk '{print $3}' "/proc/$pid/stat")" = Z ]
 }
 
+@test "oci: delete --force of a create killed before its init existed signals nobody else" {
+	# A create SIGKILLed before it recorded the init's pid leaves
+	# "creating" with pid 0; kill(0, SIGKILL) would hit delete's own
+	# process group.
+	mkdir -p "$ROOT/ghost"
+	printf '{"ociVersion":"1.0.2","id":"ghost","status":"creating","pid":0,"bundle":"%s","annotations":{},"krill":{"pidStart":0,"paused":false,"created":"","owner":%d}}' \
+		"$B" "$(id -u)" > "$ROOT/ghost/state.json"
+	setsid -w sh -c "'$KRILL_OCI' --root '$ROOT' delete --force ghost; echo survived > '$SCRATCH/alive'" || true
+	[ -e "$SCRATCH/alive" ] || fail "delete --force killed its own process group"
+	[ ! -e "$ROOT/ghost" ]
+}
+
 @test "oci: malformed config.json gives file, position and JSON path" {
 	cd "$B"
 	cp config.json good.json
