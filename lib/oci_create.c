@@ -677,6 +677,11 @@ int oci_create(const char *root, const struct oci_create_opts *o, pid_t *pid_out
 	if (dirfd < 0)
 		goto out;
 	state_made = true;
+	/* Held until create is over: start, delete and pause wait for it. */
+	if (flock(dirfd, LOCK_EX) < 0) {
+		kerr_set(e, errno, "can't lock the state directory");
+		goto out;
+	}
 	{
 		int fd = openat(dirfd, "config.json", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd < 0 || write(fd, text, text_len) != (ssize_t)text_len) {

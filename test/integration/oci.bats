@@ -167,6 +167,20 @@ H
 	[ ! -e "$ROOT/ghost" ]
 }
 
+@test "oci: delete during create waits for create to finish" {
+	printf '#!/bin/sh\ntouch %s/hook-started\nsleep 1\n' "$SCRATCH" > "$SCRATCH/slowhook"
+	chmod +x "$SCRATCH/slowhook"
+	jq_config --arg h "$SCRATCH/slowhook" '.hooks = {createRuntime: [{path: $h}]}'
+	set_args '["sleep","60"]'
+	( oci_bg create --bundle "$B" racy; echo $? > "$SCRATCH/create.rc" ) &
+	wait_file "$SCRATCH/hook-started"
+	run oci delete --force racy
+	wait_file "$SCRATCH/create.rc"
+	[ "$(cat "$SCRATCH/create.rc")" = 0 ] || fail "create was torn down under its feet: $(cat "$SCRATCH/ct.out")"
+	assert_status 0
+	[ ! -e "$ROOT/racy" ]
+}
+
 @test "oci: malformed config.json gives file, position and JSON path" {
 	cd "$B"
 	cp config.json good.json
