@@ -762,8 +762,10 @@ int oci_create(const char *root, const struct oci_create_opts *o, pid_t *pid_out
 			msg_send(sync[0], MSG_MAP_DONE, 0, NULL);
 		} else if (m.type == MSG_PID) {
 			init_pid = m.value ? m.value : c1;
-			if (m.value)
+			if (m.value) {
 				waitpid(c1, NULL, 0);
+				c1 = 0; /* reaped: its pid may be anyone's now */
+			}
 			st.pid = init_pid;
 			st.pid_start = proc_starttime(init_pid);
 			*pid_out = init_pid;
