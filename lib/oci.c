@@ -309,7 +309,7 @@ static int cmd_kill(struct g *g, int argc, char **argv)
 		kerr_set(&e, 0, "container %s is %s: it can't be signalled", st.id, status);
 		rc = fail(g, &e);
 	} else if (all && st.cgroup) {
-		struct cgroup *cg;
+		struct cgroup *cg = NULL;
 		if (cgroup_open_existing(st.cgroup, &cg, &e) < 0 ||
 		    cgroup_kill_all(cg, sig, &e) < 0)
 			rc = fail(g, &e);
