@@ -813,6 +813,12 @@ static int parse_resources(struct ctx *c, json_t *r, struct oci_spec *s)
 		if (!has_p)
 			period = 100000;
 		if (has_q && quota > 0) {
+			/* A million CPUs at most, as --cpus: keeps quota * 1000 and
+			 * the backends' milli * 100 from overflowing. */
+			if ((uint64_t)quota / (uint64_t)period >= 1000000) {
+				push_key(c, "quota");
+				return perr(c, "%lld/%lld is more than a million CPUs", quota, period);
+			}
 			uint64_t milli = (uint64_t)quota * 1000 / (uint64_t)period;
 			if (milli == 0) {
 				push_key(c, "quota");
