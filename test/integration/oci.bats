@@ -53,6 +53,16 @@ teardown() { oci_teardown; }
 	[ ! -e "$ROOT/st7" ]
 }
 
+@test "oci: fds inherited from the caller reach the process only with --preserve-fds" {
+	set_args '["sh","-c","ls /proc/self/fd > /fds"]'
+	oci run --bundle "$B" fdleak 7</etc/hostname </dev/null >/dev/null 2>&1
+	run cat "$B/rootfs/fds"
+	if grep -qx 7 <<<"$output"; then fail "fd 7 leaked into the container"; fi
+	oci run --bundle "$B" --preserve-fds 5 fdkeep 7</etc/hostname </dev/null >/dev/null 2>&1
+	run cat "$B/rootfs/fds"
+	assert_line 7
+}
+
 @test "oci: hooks run in spec order, each with the state on stdin" {
 	log=$B/rootfs/hooks.log
 	cat > "$SCRATCH/hook" <<'H'
