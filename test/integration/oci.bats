@@ -116,6 +116,20 @@ H
 	assert_oci_clean
 }
 
+@test "oci: the timeout holds for a hook that doesn't read a state larger than a pipe" {
+	printf '#!/bin/sh\nexec sleep 10\n' > "$SCRATCH/deaf"
+	chmod +x "$SCRATCH/deaf"
+	big=$(head -c 100000 /dev/zero | tr '\0' x)
+	jq_config --arg h "$SCRATCH/deaf" --arg big "$big" \
+		'.hooks = {prestart: [{path: $h, timeout: 1}]} | .annotations = {big: $big}'
+	start=$SECONDS
+	run oci create --bundle "$B" deaf
+	assert_status 1
+	assert_output "krill-oci: error: prestart hook $SCRATCH/deaf: timed out after 1 s"
+	[ $((SECONDS - start)) -lt 5 ] || fail "create took $((SECONDS - start)) s"
+	assert_oci_clean
+}
+
 @test "oci: lifecycle errors: duplicate and invalid IDs, start twice, kill stopped, delete running" {
 	set_args '["sleep","60"]'
 	oci_bg create --bundle "$B" dup
