@@ -866,6 +866,24 @@ static int parse_resources(struct ctx *c, json_t *r, struct oci_spec *s)
 	return 0;
 }
 
+/* The namespace a sysctl belongs to (as runc's list), 0 = the host's. */
+static int sysctl_ns(const char *key)
+{
+	static const char *const ipc[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
+	                                  "kernel.sem", "kernel.shmall", "kernel.shmmax",
+	                                  "kernel.shmmni", "kernel.shm_rmid_forced", NULL};
+	for (const char *const *k = ipc; *k; k++)
+		if (strcmp(key, *k) == 0)
+			return CLONE_NEWIPC;
+	if (strncmp(key, "fs.mqueue.", 10) == 0)
+		return CLONE_NEWIPC;
+	if (strncmp(key, "net.", 4) == 0)
+		return CLONE_NEWNET;
+	if (strcmp(key, "kernel.hostname") == 0 || strcmp(key, "kernel.domainname") == 0)
+		return CLONE_NEWUTS;
+	return 0;
+}
+
 static int parse_linux(struct ctx *c, json_t *l, struct oci_spec *s)
 {
 	static const char *const known[] = {
@@ -949,6 +967,11 @@ static int parse_linux(struct ctx *c, json_t *l, struct oci_spec *s)
 			if (!*key || strstr(key, "..") || strchr(key, '/') || key[0] == '.') {
 				push_key(c, key);
 				return perr(c, "not a sysctl name");
+			}
+			if (!(sysctl_ns(key) & (s->ns_new | s->ns_join))) {
+				push_key(c, key);
+				return perr(c, "not in a namespace of the container's own: it would "
+				               "change the host");
 			}
 			s->sysctl[s->nsysctl++] = (struct oci_sysctl){xstrdup(key),
 			                                              xstrdup(json_string_value(v))};
