@@ -147,6 +147,17 @@ struct create_ctx {
 enum { O_BUNDLE = 256, O_PIDFILE, O_CONSOLE, O_NOKEYRING, O_DETACH, O_FORCE, O_ALL, O_FORMAT,
        O_ROOTLESS, O_PROCESS, O_TTY, O_CWD, O_ENV, O_PRESERVE };
 
+static int preserve_opt(const char *arg, unsigned *out)
+{
+	unsigned long n;
+	if (parse_ulong(arg, 1 << 20, &n) < 0) {
+		fprintf(stderr, "%s: error: --preserve-fds=%s: expected a number\n", klog_prog, arg);
+		return -1;
+	}
+	*out = (unsigned)n;
+	return 0;
+}
+
 static int create_opt(int c, const char *arg, void *p)
 {
 	struct create_ctx *x = p;
@@ -155,7 +166,8 @@ static int create_opt(int c, const char *arg, void *p)
 	case O_BUNDLE: x->o.bundle = arg; break;
 	case O_PIDFILE: x->o.pid_file = arg; break;
 	case O_CONSOLE: x->o.console_socket = arg; break;
-	case O_NOKEYRING: case O_PRESERVE: break;
+	case O_NOKEYRING: break;
+	case O_PRESERVE: return preserve_opt(arg, &x->o.preserve_fds);
 	case 'd':
 	case O_DETACH: x->detach = true; break;
 	}
@@ -309,7 +321,7 @@ static int cmd_kill(struct g *g, int argc, char **argv)
 		kerr_set(&e, 0, "container %s is %s: it can't be signalled", st.id, status);
 		rc = fail(g, &e);
 	} else if (all && st.cgroup) {
-		struct cgroup *cg;
+		struct cgroup *cg = NULL;
 		if (cgroup_open_existing(st.cgroup, &cg, &e) < 0 ||
 		    cgroup_kill_all(cg, sig, &e) < 0)
 			rc = fail(g, &e);
@@ -763,6 +775,7 @@ static int exec_opt(int c, const char *arg, void *p)
 	case O_DETACH: x->detach = true; break;
 	case O_PIDFILE: x->pid_file = arg; break;
 	case O_CONSOLE: x->console_socket = arg; break;
+	case O_PRESERVE: return preserve_opt(arg, &x->preserve_fds);
 	}
 	return 0;
 }

@@ -813,6 +813,12 @@ static int parse_resources(struct ctx *c, json_t *r, struct oci_spec *s)
 		if (!has_p)
 			period = 100000;
 		if (has_q && quota > 0) {
+			/* A million CPUs at most, as --cpus: keeps quota * 1000 and
+			 * the backends' milli * 100 from overflowing. */
+			if ((uint64_t)quota / (uint64_t)period >= 1000000) {
+				push_key(c, "quota");
+				return perr(c, "%lld/%lld is more than a million CPUs", quota, period);
+			}
 			uint64_t milli = (uint64_t)quota * 1000 / (uint64_t)period;
 			if (milli == 0) {
 				push_key(c, "quota");
@@ -857,6 +863,24 @@ static int parse_resources(struct ctx *c, json_t *r, struct oci_spec *s)
 	json_t *a;
 	if (get_arr(c, r, "devices", &a) < 0)
 		return -1;
+	return 0;
+}
+
+/* The namespace a sysctl belongs to (as runc's list), 0 = the host's. */
+static int sysctl_ns(const char *key)
+{
+	static const char *const ipc[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
+	                                  "kernel.sem", "kernel.shmall", "kernel.shmmax",
+	                                  "kernel.shmmni", "kernel.shm_rmid_forced", NULL};
+	for (const char *const *k = ipc; *k; k++)
+		if (strcmp(key, *k) == 0)
+			return CLONE_NEWIPC;
+	if (strncmp(key, "fs.mqueue.", 10) == 0)
+		return CLONE_NEWIPC;
+	if (strncmp(key, "net.", 4) == 0)
+		return CLONE_NEWNET;
+	if (strcmp(key, "kernel.hostname") == 0 || strcmp(key, "kernel.domainname") == 0)
+		return CLONE_NEWUTS;
 	return 0;
 }
 
@@ -943,6 +967,11 @@ static int parse_linux(struct ctx *c, json_t *l, struct oci_spec *s)
 			if (!*key || strstr(key, "..") || strchr(key, '/') || key[0] == '.') {
 				push_key(c, key);
 				return perr(c, "not a sysctl name");
+			}
+			if (!(sysctl_ns(key) & (s->ns_new | s->ns_join))) {
+				push_key(c, key);
+				return perr(c, "not in a namespace of the container's own: it would "
+				               "change the host");
 			}
 			s->sysctl[s->nsysctl++] = (struct oci_sysctl){xstrdup(key),
 			                                              xstrdup(json_string_value(v))};

@@ -38,9 +38,12 @@
 #include "tree.h"
 #include "userns.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
+#include <linux/close_range.h>
 #include <linux/magic.h>
 #include <sched.h>
 #include <signal.h>
@@ -52,6 +55,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -125,6 +129,7 @@ struct init {
 	bool setgroups_denied;
 	pid_t host_pid;    /* as P sees it, for the hooks' state */
 	char *exe;         /* process.args[0] resolved in the container */
+	unsigned preserve_fds;
 };
 
 static _Noreturn void init_die(struct init *in, struct kerr *e, int code)
@@ -329,10 +334,29 @@ char *oci_resolve_exe(const struct oci_spec *s, struct kerr *e)
 	return NULL;
 }
 
+/* Close-on-exec for every fd from first on. */
+static int close_fds_on_exec(unsigned first)
+{
+	if (syscall(SYS_close_range, first, ~0u, CLOSE_RANGE_CLOEXEC) == 0)
+		return 0;
+	DIR *d = opendir("/proc/self/fd"); /* before Linux 5.11 */
+	if (!d)
+		return -1;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		unsigned long fd;
+		if (parse_ulong(de->d_name, INT_MAX, &fd) == 0 && fd >= first &&
+		    (int)fd != dirfd(d))
+			fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+	}
+	closedir(d);
+	return 0;
+}
+
 /* The last steps, shared with exec: user, groups and capabilities, umask,
  * no_new_privs and seccomp, then execve. Returns only on failure. */
 int oci_become_process(const struct oci_spec *s, const char *exe, bool setgroups_denied,
-                       const struct seccomp_bpf *bpf, struct kerr *e)
+                       const struct seccomp_bpf *bpf, unsigned preserve_fds, struct kerr *e)
 {
 	/* The kernel raises an ambient cap only if it is permitted and
 	 * inheritable; runc's default spec lists ambient caps without
@@ -360,6 +384,11 @@ int oci_become_process(const struct oci_spec *s, const char *exe, bool setgroups
 		return -1;
 	}
 	umask(s->has_umask ? s->umask : 022);
+	/* Only stdio and --preserve-fds reach the process: fds krill-oci
+	 * inherited from its caller must not leak host files into it.  Before
+	 * seccomp, which may deny close_range. */
+	if (close_fds_on_exec(3 + preserve_fds) < 0)
+		return kerr_set(e, errno, "can't close inherited file descriptors"), EXIT_KRILL;
 	/* Always (SPEC §5), whatever process.noNewPrivileges says. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return kerr_set(e, errno, "can't set no_new_privs");
@@ -497,7 +526,7 @@ static _Noreturn void init_container(struct init *in)
 		                  &e) < 0)
 			goto fail;
 	}
-	code = oci_become_process(s, in->exe, in->setgroups_denied, in->bpf, &e);
+	code = oci_become_process(s, in->exe, in->setgroups_denied, in->bpf, in->preserve_fds, &e);
 fail:;
 	char buf[sizeof e.msg + 128];
 	kerr_str(&e, buf, sizeof buf);
@@ -677,6 +706,11 @@ int oci_create(const char *root, const struct oci_create_opts *o, pid_t *pid_out
 	if (dirfd < 0)
 		goto out;
 	state_made = true;
+	/* Held until create is over: start, delete and pause wait for it. */
+	if (flock(dirfd, LOCK_EX) < 0) {
+		kerr_set(e, errno, "can't lock the state directory");
+		goto out;
+	}
 	{
 		int fd = openat(dirfd, "config.json", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd < 0 || write(fd, text, text_len) != (ssize_t)text_len) {
@@ -720,7 +754,8 @@ int oci_create(const char *root, const struct oci_create_opts *o, pid_t *pid_out
 		close(sync[0]);
 		close(dirfd);
 		struct init in = {.s = &s, .id = o->id, .bundle = bundle, .sync = sync[1],
-		                  .listen = lsock, .console = csock, .cg = cg, .bpf = &bpf};
+		                  .listen = lsock, .console = csock, .cg = cg, .bpf = &bpf,
+		                  .preserve_fds = o->preserve_fds};
 		init_begin(&in);
 	}
 	close(sync[1]);
@@ -757,8 +792,10 @@ int oci_create(const char *root, const struct oci_create_opts *o, pid_t *pid_out
 			msg_send(sync[0], MSG_MAP_DONE, 0, NULL);
 		} else if (m.type == MSG_PID) {
 			init_pid = m.value ? m.value : c1;
-			if (m.value)
+			if (m.value) {
 				waitpid(c1, NULL, 0);
+				c1 = 0; /* reaped: its pid may be anyone's now */
+			}
 			st.pid = init_pid;
 			st.pid_start = proc_starttime(init_pid);
 			*pid_out = init_pid;
@@ -929,7 +966,8 @@ int oci_delete(const char *root, const char *id, bool force, struct kerr *e)
 				cgroup_freeze(cg, false, NULL);
 			cgroup_kill_all(cg, SIGKILL, NULL);
 		}
-		kill(st.pid, SIGKILL);
+		if (st.pid > 0) /* "creating" before the init existed: pid 0 */
+			kill(st.pid, SIGKILL);
 		for (int i = 0; i < 5000 && proc_alive(st.pid, st.pid_start); i++)
 			usleep(1000);
 	}

@@ -23,7 +23,7 @@ char *oci_resolve_exe(const struct oci_spec *s, struct kerr *e);
  * exit status to use. */
 struct seccomp_bpf;
 int oci_become_process(const struct oci_spec *s, const char *exe, bool setgroups_denied,
-                       const struct seccomp_bpf *bpf, struct kerr *e);
+                       const struct seccomp_bpf *bpf, unsigned preserve_fds, struct kerr *e);
 
 struct oci_create_opts {
 	const char *id;
@@ -31,6 +31,7 @@ struct oci_create_opts {
 	const char *pid_file;
 	const char *console_socket;
 	bool for_run;               /* the caller stays the init's parent (subreaper) */
+	unsigned preserve_fds;      /* fds 3 .. 3+N-1 pass to the process; no others */
 };
 
 /* create: everything but the user process.  *pid gets the init's pid. */
@@ -51,6 +52,7 @@ struct oci_exec_opts {
 	const char *console_socket;
 	const char *pid_file;
 	bool tty, detach;
+	unsigned preserve_fds;      /* as oci_create_opts */
 	struct strv env;            /* --env K=V */
 	char **argv;                /* NULL when --process */
 };

@@ -39,7 +39,8 @@ static void set_env(struct strv *env, const char *kv)
 
 static _Noreturn void exec_child(const struct oci_spec *s, struct cgroup *cg,
                                  struct ns_set *set, int csock, int pidpipe,
-                                 bool setgroups_denied, const struct seccomp_bpf *bpf)
+                                 bool setgroups_denied, const struct seccomp_bpf *bpf,
+                                 unsigned preserve_fds)
 {
 	struct kerr e = {0};
 	if (cg && cgroup_enter(cg, 0, &e) < 0)
@@ -86,7 +87,7 @@ static _Noreturn void exec_child(const struct oci_spec *s, struct cgroup *cg,
 		kerr_print(&e);
 		_exit(EXIT_NOT_FOUND);
 	}
-	int code = oci_become_process(s, exe, setgroups_denied, bpf, &e);
+	int code = oci_become_process(s, exe, setgroups_denied, bpf, preserve_fds, &e);
 	kerr_print(&e);
 	_exit(code);
 fail:
@@ -191,7 +192,7 @@ int oci_exec(const char *root, const struct oci_exec_opts *o, struct kerr *e)
 	}
 	if (child == 0) {
 		close(pp[0]);
-		exec_child(&s, cg, &set, csock, pp[1], denied, &bpf);
+		exec_child(&s, cg, &set, csock, pp[1], denied, &bpf, o->preserve_fds);
 	}
 	close(pp[1]);
 	pp[1] = -1;

@@ -49,25 +49,43 @@ static int run_one(const struct oci_hook *h, const char *kind, const char *state
 		_exit(EXIT_CANNOT_EXEC);
 	}
 	close(in[0]);
-	/* A hook that doesn't read its stdin must not kill us with SIGPIPE. */
+	/* A hook that doesn't read its stdin must not kill us with SIGPIPE,
+	 * nor block us past its timeout: the state (annotations can make it
+	 * larger than a pipe) is written as the hook reads it. */
 	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
-	size_t len = strlen(state);
-	if (write(in[1], state, len) < 0 && errno != EPIPE)
-		klog(KLOG_DEBUG, "%s hook %s: can't write the state: %s", kind, h->path,
-		     strerror(errno));
-	close(in[1]);
-	signal(SIGPIPE, old);
+	size_t len = strlen(state), off = 0;
+	int wfd = in[1];
+	fcntl(wfd, F_SETFL, O_NONBLOCK);
 
 	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	long long deadline = h->timeout ? now_ms() + h->timeout * 1000LL : 0;
 	int ws = 0;
 	for (;;) {
+		while (wfd >= 0) {
+			ssize_t w = off < len ? write(wfd, state + off, len - off) : 0;
+			if (w > 0)
+				off += (size_t)w;
+			else if (w < 0 && errno == EINTR)
+				continue;
+			else if (w < 0 && errno == EAGAIN)
+				break;
+			else if (w < 0 && errno != EPIPE)
+				klog(KLOG_DEBUG, "%s hook %s: can't write the state: %s", kind,
+				     h->path, strerror(errno));
+			if (w <= 0 || off == len) {
+				close(wfd);
+				wfd = -1;
+			}
+		}
 		pid_t r = waitpid(pid, &ws, WNOHANG);
 		if (r == pid)
 			break;
 		if (r < 0 && errno != EINTR) {
 			if (pfd >= 0)
 				close(pfd);
+			if (wfd >= 0)
+				close(wfd);
+			signal(SIGPIPE, old);
 			return kerr_set(e, errno, "%s hook %s: can't wait for it", kind, h->path);
 		}
 		int wait_ms = -1;
@@ -78,20 +96,27 @@ static int run_one(const struct oci_hook *h, const char *kind, const char *state
 				waitpid(pid, &ws, 0);
 				if (pfd >= 0)
 					close(pfd);
+				if (wfd >= 0)
+					close(wfd);
+				signal(SIGPIPE, old);
 				return kerr_set(e, 0, "%s hook %s: timed out after %d s", kind, h->path,
 				                h->timeout);
 			}
 			wait_ms = (int)left;
 		}
 		if (pfd >= 0) {
-			struct pollfd p = {.fd = pfd, .events = POLLIN};
-			poll(&p, 1, wait_ms);
+			struct pollfd p[2] = {{.fd = pfd, .events = POLLIN},
+			                      {.fd = wfd, .events = POLLOUT}};
+			poll(p, wfd >= 0 ? 2 : 1, wait_ms);
 		} else {
 			usleep(1000);
 		}
 	}
 	if (pfd >= 0)
 		close(pfd);
+	if (wfd >= 0)
+		close(wfd);
+	signal(SIGPIPE, old);
 	if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0)
 		return 0;
 	if (WIFSIGNALED(ws))

@@ -53,6 +53,16 @@ teardown() { oci_teardown; }
 	[ ! -e "$ROOT/st7" ]
 }
 
+@test "oci: fds inherited from the caller reach the process only with --preserve-fds" {
+	set_args '["sh","-c","ls /proc/self/fd > /fds"]'
+	oci run --bundle "$B" fdleak 7</etc/hostname </dev/null >/dev/null 2>&1
+	run cat "$B/rootfs/fds"
+	if grep -qx 7 <<<"$output"; then fail "fd 7 leaked into the container"; fi
+	oci run --bundle "$B" --preserve-fds 5 fdkeep 7</etc/hostname </dev/null >/dev/null 2>&1
+	run cat "$B/rootfs/fds"
+	assert_line 7
+}
+
 @test "oci: hooks run in spec order, each with the state on stdin" {
 	log=$B/rootfs/hooks.log
 	cat > "$SCRATCH/hook" <<'H'
@@ -106,6 +116,20 @@ H
 	assert_oci_clean
 }
 
+@test "oci: the timeout holds for a hook that doesn't read a state larger than a pipe" {
+	printf '#!/bin/sh\nexec sleep 10\n' > "$SCRATCH/deaf"
+	chmod +x "$SCRATCH/deaf"
+	big=$(head -c 100000 /dev/zero | tr '\0' x)
+	jq_config --arg h "$SCRATCH/deaf" --arg big "$big" \
+		'.hooks = {prestart: [{path: $h, timeout: 1}]} | .annotations = {big: $big}'
+	start=$SECONDS
+	run oci create --bundle "$B" deaf
+	assert_status 1
+	assert_output "krill-oci: error: prestart hook $SCRATCH/deaf: timed out after 1 s"
+	[ $((SECONDS - start)) -lt 5 ] || fail "create took $((SECONDS - start)) s"
+	assert_oci_clean
+}
+
 @test "oci: lifecycle errors: duplicate and invalid IDs, start twice, kill stopped, delete running" {
 	set_args '["sleep","60"]'
 	oci_bg create --bundle "$B" dup
@@ -153,6 +177,32 @@ H
 	assert_status 0
 	[ ! -e "$ROOT/forced" ]
 	[ ! -d "/proc/$pid" ] || [ "$(awk '{print $3}' "/proc/$pid/stat")" = Z ]
+}
+
+@test "oci: delete --force of a create killed before its init existed signals nobody else" {
+	# A create SIGKILLed before it recorded the init's pid leaves
+	# "creating" with pid 0; kill(0, SIGKILL) would hit delete's own
+	# process group.
+	mkdir -p "$ROOT/ghost"
+	printf '{"ociVersion":"1.0.2","id":"ghost","status":"creating","pid":0,"bundle":"%s","annotations":{},"krill":{"pidStart":0,"paused":false,"created":"","owner":%d}}' \
+		"$B" "$(id -u)" > "$ROOT/ghost/state.json"
+	setsid -w sh -c "'$KRILL_OCI' --root '$ROOT' delete --force ghost; echo survived > '$SCRATCH/alive'" || true
+	[ -e "$SCRATCH/alive" ] || fail "delete --force killed its own process group"
+	[ ! -e "$ROOT/ghost" ]
+}
+
+@test "oci: delete during create waits for create to finish" {
+	printf '#!/bin/sh\ntouch %s/hook-started\nsleep 1\n' "$SCRATCH" > "$SCRATCH/slowhook"
+	chmod +x "$SCRATCH/slowhook"
+	jq_config --arg h "$SCRATCH/slowhook" '.hooks = {createRuntime: [{path: $h}]}'
+	set_args '["sleep","60"]'
+	( oci_bg create --bundle "$B" racy; echo $? > "$SCRATCH/create.rc" ) &
+	wait_file "$SCRATCH/hook-started"
+	run oci delete --force racy
+	wait_file "$SCRATCH/create.rc"
+	[ "$(cat "$SCRATCH/create.rc")" = 0 ] || fail "create was torn down under its feet: $(cat "$SCRATCH/ct.out")"
+	assert_status 0
+	[ ! -e "$ROOT/racy" ]
 }
 
 @test "oci: malformed config.json gives file, position and JSON path" {

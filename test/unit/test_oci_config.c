@@ -168,6 +168,15 @@ static void test_errors(void **state)
 	             "config.json: hooks.prestart[0].path: 'h' is not an absolute path");
 	expect_error("\"quota\": 50000", "\"quota\": 50000, \"shares\": 512",
 	             "config.json: linux.resources.cpu.shares: not supported by krill");
+	expect_error("\"quota\": 50000", "\"quota\": 18446744073709552",
+	             "config.json: linux.resources.cpu.quota: 18446744073709552/100000 is more than "
+	             "a million CPUs");
+	expect_error("net.ipv4.ip_forward", "vm.swappiness",
+	             "config.json: linux.sysctl.vm.swappiness: not in a namespace of the container's "
+	             "own: it would change the host");
+	expect_error("net.ipv4.ip_forward", "kernel.shmmax",
+	             "config.json: linux.sysctl.kernel.shmmax: not in a namespace of the container's "
+	             "own: it would change the host");
 	expect_error("\"rprivate\"", "\"rsideways\"",
 	             "config.json: linux.rootfsPropagation: unknown propagation 'rsideways'");
 	expect_error("\"SCMP_ACT_ERRNO\"", "\"SCMP_ACT_NOPE\"",
