@@ -111,6 +111,12 @@ static int run_prepare(struct run *r, struct kerr *e)
 			return kerr_set(e, errno, "--mount=%s", c->mountpoint);
 		if (!S_ISDIR(st.st_mode))
 			return kerr_set(e, 0, "--mount=%s: not a directory", c->mountpoint);
+		/* Later it is reached as /oldroot + this path. */
+		char *abs = realpath(c->mountpoint, NULL);
+		if (!abs)
+			return kerr_set(e, errno, "--mount=%s", c->mountpoint);
+		free(c->mountpoint);
+		c->mountpoint = abs;
 	}
 	if (security_prepare(c, r->privileged, &r->sec, e) < 0)
 		return -1;

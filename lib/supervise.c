@@ -75,8 +75,9 @@ int supervise_wait(pid_t main_pid, bool until_main, supervise_hold_fn hold, void
 			}
 		}
 		struct pollfd pfd = {.fd = sfd, .events = POLLIN};
-		/* The timeout lets hold() notice peers that left on their own. */
-		if (poll(&pfd, 1, hold ? 100 : -1) <= 0)
+		/* The timeout lets hold() notice peers that left on their own;
+		 * without a signalfd (out of fds), poll for children instead. */
+		if (poll(&pfd, 1, hold || sfd < 0 ? 100 : -1) <= 0)
 			continue;
 		struct signalfd_siginfo si;
 		while (read(sfd, &si, sizeof si) == sizeof si) {
