@@ -169,13 +169,22 @@ static bool allowed_mount(int root_fd, int fd, const uint64_t *mnts, size_t n)
 	return false;
 }
 
+static int mkpath(int root_fd, const char *path, bool last_is_file, mode_t mode, bool check,
+                  const uint64_t *mnts, size_t n);
+
 int mkpath_beneath(int root_fd, const char *path, bool last_is_file, mode_t mode)
 {
-	return mkpath_beneath_in(root_fd, path, last_is_file, mode, NULL, 0);
+	return mkpath(root_fd, path, last_is_file, mode, false, NULL, 0);
 }
 
 int mkpath_beneath_in(int root_fd, const char *path, bool last_is_file, mode_t mode,
                       const uint64_t *mnts, size_t n)
+{
+	return mkpath(root_fd, path, last_is_file, mode, true, mnts, n);
+}
+
+static int mkpath(int root_fd, const char *path, bool last_is_file, mode_t mode, bool check,
+                  const uint64_t *mnts, size_t n)
 {
 	_cleanup_free_ char *copy = xstrdup(path);
 	char *p = copy;
@@ -202,7 +211,7 @@ int mkpath_beneath_in(int root_fd, const char *path, bool last_is_file, mode_t m
 			}
 			if (parent < 0)
 				return -1;
-			if (!allowed_mount(root_fd, parent, mnts, n)) {
+			if (check && !allowed_mount(root_fd, parent, mnts, n)) {
 				errno = EXDEV;
 				return -1;
 			}

@@ -19,8 +19,10 @@ int open_beneath(int root_fd, const char *path, int flags);
 
 /* Create the missing components of `path` beneath root_fd: directories,
  * and, when last_is_file, a regular file as the last component.  Existing
- * components are resolved with open_beneath's rules.  Returns an O_PATH fd
- * of the final component, or -1 with errno set. */
+ * components are resolved with open_beneath's rules, on whatever
+ * filesystem they lead to (OCI mode: the bundle's config decides, as with
+ * runc).  Returns an O_PATH fd of the final component, or -1 with errno
+ * set. */
 int mkpath_beneath(int root_fd, const char *path, bool last_is_file, mode_t mode);
 
 /* The same, creating only on the filesystems whose mount IDs are in mnts
