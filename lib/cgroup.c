@@ -353,6 +353,12 @@ const char *cgroup_layout_name(enum cgroup_layout l)
 	}
 }
 
+uint64_t cg_cpu_quota_us(uint64_t cpus_milli)
+{
+	uint64_t quota = cpus_milli * (CG_CPU_PERIOD_US / 1000);
+	return quota < 1000 ? 1000 : quota;
+}
+
 static const char *delegate_hint =
     "ask the admin to delegate a cgroup v2 subtree to you with the memory, cpu and pids "
     "controllers enabled in its cgroup.subtree_control (Slurm's cgroup/v2 plugin does "

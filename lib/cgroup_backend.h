@@ -34,6 +34,11 @@ int cg_read_key(const char *dir, const char *file, const char *key, uint64_t *v)
 bool cg_has(const char *dir, const char *file);
 const char *cg_limit_name(bool oci, unsigned controller);
 
+/* The CFS bandwidth period both hierarchies use, and the quota for a CPU
+ * limit in thousandths of a CPU (the kernel refuses quotas below 1 ms). */
+#define CG_CPU_PERIOD_US 100000
+uint64_t cg_cpu_quota_us(uint64_t cpus_milli);
+
 /* v1: one directory per hierarchy. */
 int cgv1_set_limits(const struct cgroup_dir *d, const struct cgroup_limits *lim, struct kerr *e);
 int cgv1_freeze(const struct cgroup_dir *d, bool frozen, struct kerr *e);

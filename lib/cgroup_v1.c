@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CFS_PERIOD_US 100000
-#define CFS_QUOTA_MIN_US 1000 /* the kernel refuses smaller quotas */
 
 int cgv1_set_limits(const struct cgroup_dir *d, const struct cgroup_limits *lim, struct kerr *e)
 {
@@ -29,10 +27,8 @@ int cgv1_set_limits(const struct cgroup_dir *d, const struct cgroup_limits *lim,
 			return -1;
 	}
 	if (lim->cpus_milli && (d->ctl & CG_CPU)) {
-		uint64_t quota = lim->cpus_milli * (CFS_PERIOD_US / 1000);
-		if (quota < CFS_QUOTA_MIN_US)
-			quota = CFS_QUOTA_MIN_US;
-		snprintf(v, sizeof v, "%d", CFS_PERIOD_US);
+		uint64_t quota = cg_cpu_quota_us(lim->cpus_milli);
+		snprintf(v, sizeof v, "%d", CG_CPU_PERIOD_US);
 		if (cg_write(d->path, "cpu.cfs_period_us", v, e) < 0)
 			return -1;
 		snprintf(v, sizeof v, "%" PRIu64, quota);

@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CPU_PERIOD_US 100000
-#define CPU_QUOTA_MIN_US 1000
 
 static const struct {
 	const char *name;
@@ -87,10 +85,8 @@ int cgv2_set_limits(const struct cgroup_dir *d, const struct cgroup_limits *lim,
 			return -1;
 	}
 	if (lim->cpus_milli && (d->ctl & CG_CPU)) {
-		uint64_t quota = lim->cpus_milli * (CPU_PERIOD_US / 1000);
-		if (quota < CPU_QUOTA_MIN_US)
-			quota = CPU_QUOTA_MIN_US;
-		snprintf(v, sizeof v, "%" PRIu64 " %d", quota, CPU_PERIOD_US);
+		snprintf(v, sizeof v, "%" PRIu64 " %d", cg_cpu_quota_us(lim->cpus_milli),
+		         CG_CPU_PERIOD_US);
 		if (cg_write(d->path, "cpu.max", v, e) < 0)
 			return -1;
 	}
