@@ -289,10 +289,11 @@ static int cmd_state(struct g *g, int argc, char **argv)
 	return 0;
 }
 
-static int kill_opt(int c, const char *arg, void *p)
+/* For commands whose only option is a flag (kill --all, delete --force):
+ * parse_opts hands over only the options the command declared. */
+static int flag_opt(int c, const char *arg, void *p)
 {
-	if (c == 'a' || c == O_ALL)
-		*(bool *)p = true;
+	*(bool *)p = true;
 	return 0;
 }
 
@@ -300,7 +301,7 @@ static int cmd_kill(struct g *g, int argc, char **argv)
 {
 	static const struct option lo[] = {{"all", no_argument, NULL, O_ALL}, {0}};
 	bool all = false;
-	int i = parse_opts(argc, argv, lo, "a", false, kill_opt, &all);
+	int i = parse_opts(argc, argv, lo, "a", false, flag_opt, &all);
 	if (i < 0)
 		return 1;
 	if (argc - i < 1 || argc - i > 2) {
@@ -336,18 +337,11 @@ static int cmd_kill(struct g *g, int argc, char **argv)
 	return rc;
 }
 
-static int delete_opt(int c, const char *arg, void *p)
-{
-	if (c == 'f' || c == O_FORCE)
-		*(bool *)p = true;
-	return 0;
-}
-
 static int cmd_delete(struct g *g, int argc, char **argv)
 {
 	static const struct option lo[] = {{"force", no_argument, NULL, O_FORCE}, {0}};
 	bool force = false;
-	int i = one_id(g, argc, argv, parse_opts(argc, argv, lo, "f", false, delete_opt, &force),
+	int i = one_id(g, argc, argv, parse_opts(argc, argv, lo, "f", false, flag_opt, &force),
 	               "delete");
 	if (i < 0)
 		return 1;
