@@ -7,8 +7,8 @@ bats_require_minimum_version 1.5.0
 
 USER_=${KRILL_TEST_USER:-krilltest}
 # A cluster of our own, apart from any other one the harness runs here.
-export KRILL_SLURM_DIR=/tmp/krill-slurm-check
-export KRILL_SLURM_PORT=17817
+export KRILL_SLURM_DIR=${KRILL_SLURM_DIR:-/tmp/krill-slurm-check}
+export KRILL_SLURM_PORT=${KRILL_SLURM_PORT:-17817}
 HARNESS=$STAGE/test/harness/slurm.sh
 EX=$STAGE/examples/slurm
 
