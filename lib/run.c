@@ -123,10 +123,9 @@ static int run_prepare(struct run *r, struct kerr *e)
 	if (c->image_type == IMAGE_SQUASH && squash_open(c->image, &r->sq, e) < 0)
 		return -1;
 	if (c->name) {
-		_cleanup_free_ char *dir = record_dir(e);
-		if (!dir)
+		r->record_dir = record_dir_open(e);
+		if (r->record_dir < 0)
 			return -1;
-		r->record_dir = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		struct record old;
 		if (record_read(c->name, &old, NULL) == 0) {
 			record_free(&old);
@@ -263,7 +262,10 @@ static int run_record(struct run *r, pid_t main_pid, const struct ns_set *held, 
 		main_pid = command_pid(main_pid);
 	struct record rec = {.name = r->c->name, .pid = getpid(), .main_pid = main_pid,
 	                     .pid_start = proc_starttime(getpid()), .image = r->c->image,
-	                     .started = time(NULL), .peers = r->join ? join_group_size(r->join) : 1};
+	                     .started = time(NULL), .peers = r->join ? join_group_size(r->join) : 1,
+	                     /* what launch_exec applies to the container's processes */
+	                     .uid = r->c->uid, .gid = r->c->gid, .sec = r->sec,
+	                     .cgroup = r->cg ? (char *)cgroup_path(r->cg) : NULL};
 	for (int i = 0; i < NS_COUNT; i++)
 		rec.fds[i] = held->fd[i];
 	if (record_write(r->record_dir, &rec, e) < 0) {
