@@ -58,9 +58,16 @@ int record_dir_open(struct kerr *e)
 		return kerr_hint(e, "someone may have made it to catch krill's records: remove it, "
 		                    "or set XDG_RUNTIME_DIR to a private directory");
 	}
+	struct stat st;
+	if (fd < 0 && errno == EACCES && lstat(dir, &st) == 0 && st.st_uid != getuid()) {
+		/* Only to name the owner: what we can't open, we don't use. */
+		kerr_set(e, 0, "runtime directory %s belongs to uid %u, not to you (uid %u)", dir,
+		         (unsigned)st.st_uid, (unsigned)getuid());
+		return kerr_hint(e, "another user made it first: have it removed (by its owner or "
+		                    "root), or set XDG_RUNTIME_DIR to a private directory of yours");
+	}
 	if (fd < 0)
 		return kerr_set(e, errno, "can't open runtime directory %s", dir);
-	struct stat st;
 	if (fstat(fd, &st) < 0) {
 		kerr_set(e, errno, "can't stat runtime directory %s", dir);
 		close(fd);
@@ -222,6 +229,8 @@ static int record_parse(int dirfd, const char *file, struct record *r, struct ke
 	for (int i = 0; i < NS_COUNT; i++)
 		r->fds[i] = -1;
 	_cleanup_close_ int fd = openat(dirfd, file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 && errno == EACCES)
+		return kerr_set(e, 0, "record %s: not a regular file of yours", file);
 	if (fd < 0)
 		return kerr_set(e, errno, "can't open the record %s", file);
 	struct stat st;
