@@ -94,31 +94,6 @@ static bool same_ns(pid_t pid, const char *kind)
 	       a.st_dev == b.st_dev;
 }
 
-/* The cgroup of pid, relative to the hierarchy roots: the v2 line, else
- * the v1 line of the pids or memory controller.  NULL if none. */
-static char *cgroup_of(pid_t pid)
-{
-	char path[64];
-	snprintf(path, sizeof path, "/proc/%d/cgroup", pid);
-	_cleanup_free_ char *buf = NULL;
-	if (file_read_all(AT_FDCWD, path, 65536, &buf, NULL, NULL) < 0)
-		return NULL;
-	char *v1 = NULL, *save;
-	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		char *ctl = strchr(l, ':'), *rel = ctl ? strchr(ctl + 1, ':') : NULL;
-		if (!rel || rel[1] != '/')
-			continue;
-		*rel = '\0';
-		if (!strcmp(l, "0") && !strcmp(ctl, ":")) {
-			free(v1);
-			return xstrdup(rel + 1);
-		}
-		if (!v1 && (strstr(ctl, "pids") || strstr(ctl, "memory")))
-			v1 = xstrdup(rel + 1);
-	}
-	return v1;
-}
-
 /* The confinement of a process no record describes, read back from /proc. */
 static int confinement_of_pid(struct target *t, struct kerr *e)
 {
@@ -155,7 +130,7 @@ static int confinement_of_pid(struct target *t, struct kerr *e)
 	}
 	/* A krill container with a cgroup has its own cgroup namespace. */
 	if (!same_ns(t->pid, "cgroup"))
-		t->cgroup = cgroup_of(t->pid);
+		t->cgroup = cgroup_of_pid(t->pid);
 	return 0;
 }
 

@@ -765,6 +765,29 @@ int cgroup_enter(struct cgroup *cg, pid_t pid, struct kerr *e)
 	return 0;
 }
 
+char *cgroup_of_pid(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/cgroup", pid);
+	_cleanup_free_ char *buf = NULL;
+	if (file_read_all(AT_FDCWD, path, 65536, &buf, NULL, NULL) < 0)
+		return NULL;
+	char *v1 = NULL, *save;
+	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char *ctl = strchr(l, ':'), *rel = ctl ? strchr(ctl + 1, ':') : NULL;
+		if (!rel || rel[1] != '/')
+			continue;
+		*rel = '\0';
+		if (!strcmp(l, "0") && !strcmp(ctl, ":")) {
+			free(v1);
+			return xstrdup(rel + 1);
+		}
+		if (!v1 && (strstr(ctl, "pids") || strstr(ctl, "memory")))
+			v1 = xstrdup(rel + 1);
+	}
+	return v1;
+}
+
 int cgroup_procs_open(const struct cgroup *cg, int *fds, size_t max, struct kerr *e)
 {
 	size_t n = 0;

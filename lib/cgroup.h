@@ -118,6 +118,11 @@ const char *cgroup_path(const struct cgroup *cg);
 const char *cgroup_dir_v2(const struct cgroup *cg);
 const char *cgroup_dir_v1(const struct cgroup *cg, unsigned controller);
 
+/* The cgroup of a process, relative to the hierarchy roots (as
+ * cgroup_path() gives it): the v2 line of /proc/PID/cgroup, else the v1
+ * line of the pids or memory controller.  NULL if none. */
+char *cgroup_of_pid(pid_t pid);
+
 /* Move pid (0 = the caller) into every hierarchy's directory. */
 int cgroup_enter(struct cgroup *cg, pid_t pid, struct kerr *e);
 /* The cgroup.procs file of each directory, opened for writing (at most

@@ -137,3 +137,36 @@ krill: hint: another user made it first: have it removed (by its owner or root),
 	assert_output "krill: error: o$$: the record names a supervisor (pid $sup) that isn't yours"
 	rm -f "$D1/o$$.json"
 }
+
+@test "confine (root): a --join peer's command is in the winner's cgroup; other capabilities are refused" {
+	local tag=cj$$ i
+	for i in 1 2; do
+		"$KRILL" run --join-ct=2 --join-tag="$tag" --pids-limit=50 --cap-drop=ALL "$TINY" -- \
+			sh -c 'grep "^CapEff:" /proc/self/status; exec sleep 3' >"$SCRATCH/out.$i" 2>&1 &
+		BGS+=($!)
+	done
+	local p=()
+	for _ in $(seq 50); do
+		mapfile -t p < <(pgrep -f '^sleep 3$')
+		[ "${#p[@]}" -ge 2 ] && break
+		sleep 0.1
+	done
+	[ "${#p[@]}" = 2 ] || fail "expected 2 commands, found ${#p[@]}: $(cat "$SCRATCH"/out.*)"
+	[ "$(cat /proc/${p[0]}/cgroup)" = "$(cat /proc/${p[1]}/cgroup)" ] ||
+		fail "peers in different cgroups: <$(cat /proc/${p[0]}/cgroup)> <$(cat /proc/${p[1]}/cgroup)>"
+	grep -q 'krill/run-' /proc/${p[0]}/cgroup || fail "not in a krill cgroup: $(cat /proc/${p[0]}/cgroup)"
+	[ "$(stat -L -c %i /proc/${p[0]}/ns/cgroup)" != "$(stat -L -c %i /proc/self/ns/cgroup)" ] &&
+		[ "$(stat -L -c %i /proc/${p[1]}/ns/cgroup)" != "$(stat -L -c %i /proc/self/ns/cgroup)" ] ||
+		fail "a peer has the host's cgroup namespace"
+	wait "${BGS[@]}"
+	BGS=()
+	[ "$(cat "$SCRATCH"/out.* | sort -u)" = "CapEff:	0000000000000000" ] || fail "caps: $(cat "$SCRATCH"/out.*)"
+	# A peer asking for more capabilities than the winner's is refused.
+	tag=ck$$
+	"$KRILL" run --join-ct=2 --join-tag="$tag" --cap-drop=ALL "$TINY" -- sleep 1 &
+	BGS+=($!)
+	sleep 0.3
+	run "$KRILL" run --join-ct=2 --join-tag="$tag" --cap-drop=ALL --cap-add=SYS_ADMIN "$TINY" -- true
+	assert_status 125
+	assert_contains "cap-add (this peer: 'SYS_ADMIN', the winner: '')"
+}
