@@ -338,14 +338,14 @@ static int run_peer(struct run *r, struct kerr *e)
 	}
 	if (supervise_prepare(&r->oldmask) < 0) {
 		kerr_set(e, errno, "can't prepare the supervisor");
-		return EXIT_KRILL;
+		goto fail_fds;
 	}
 	/* Joining a PID namespace takes effect for children: fork anyway, to
 	 * wait for our command. */
 	pid_t pid = fork();
 	if (pid < 0) {
 		kerr_set(e, errno, "can't fork");
-		return EXIT_KRILL;
+		goto fail_fds;
 	}
 	if (pid == 0) {
 		sigprocmask(SIG_SETMASK, &r->oldmask, NULL);
@@ -370,6 +370,10 @@ static int run_peer(struct run *r, struct kerr *e)
 	int status = supervise_wait(pid, false, NULL, NULL);
 	join_peer_done(r->join);
 	return status;
+fail_fds:
+	for (int i = 0; i < ncg; i++)
+		close(cg_fds[i]);
+	return EXIT_KRILL;
 }
 
 /* --pid with --join: the PID namespace dies with its init, but peers'
