@@ -94,6 +94,24 @@ static bool same_ns(pid_t pid, const char *kind)
 	       a.st_dev == b.st_dev;
 }
 
+/* Does the process whose status this is run under a seccomp filter that
+ * we don't?  Filters are inherited, so a host that puts every process
+ * under one (a CI container) shows it in both: compare the counts
+ * (Seccomp_filters, Linux 5.9), else the modes. */
+static bool has_own_filter(const char *status)
+{
+	_cleanup_free_ char *ours = NULL;
+	if (file_read_all(AT_FDCWD, "/proc/self/status", 65536, &ours, NULL, NULL) < 0)
+		return true;
+	const char *tn = status_field(status, "Seccomp_filters");
+	const char *on = status_field(ours, "Seccomp_filters");
+	if (tn && on)
+		return strtol(tn, NULL, 10) > strtol(on, NULL, 10);
+	/* Without counts, any filter may be its own. */
+	const char *tm = status_field(status, "Seccomp");
+	return tm && strtol(tm, NULL, 10) != 0;
+}
+
 /* The confinement of a process no record describes, read back from /proc. */
 static int confinement_of_pid(struct target *t, struct kerr *e)
 {
@@ -102,8 +120,7 @@ static int confinement_of_pid(struct target *t, struct kerr *e)
 	_cleanup_free_ char *st = NULL;
 	if (file_read_all(AT_FDCWD, path, 65536, &st, NULL, NULL) < 0)
 		return kerr_set(e, errno, "can't read %s", path);
-	const char *seccomp = status_field(st, "Seccomp");
-	if (seccomp && strtol(seccomp, NULL, 10) != 0) {
+	if (has_own_filter(st)) {
 		kerr_set(e, 0, "process %d runs under a seccomp filter, which krill can copy only "
 		               "from a named container", t->pid);
 		return kerr_hint(e, "start the container with --name=NAME and use `krill exec NAME`");

@@ -14,7 +14,6 @@ setup_file() {
 }
 teardown_file() {
 	is_root || return 0
-	pkill -u "$USER2" -x krill 2>/dev/null || true
 	userdel "$USER2" 2>/dev/null || true
 	rm -rf "/tmp/krill-$U2ID"
 }
@@ -136,6 +135,7 @@ krill: hint: another user made it first: have it removed (by its owner or root),
 	assert_status 125
 	assert_output "krill: error: o$$: the record names a supervisor (pid $sup) that isn't yours"
 	rm -f "$D1/o$$.json"
+	kill "$sup" # the second user's container, which this test started
 }
 
 @test "confine (root): a --join peer's command is in the winner's cgroup; other capabilities are refused" {
