@@ -46,9 +46,16 @@ FUZZ_BIN   := $(FUZZ_SRC:test/fuzz/%.c=build/fuzz/%)
 FUZZ_CC    ?= clang
 MANPAGES   := $(wildcard doc/*.[1-8])
 
+# The Slurm SPANK plugin (bin/krill_spank.c), when libslurm-dev is there.
+SPANK_H    := $(wildcard /usr/include/slurm/spank.h)
+SPANK_LIB  := lib/err.c lib/log.c lib/util.c lib/nsjoin.c lib/hold.c
+SPANK_OBJ  := $(SPANK_LIB:lib/%.c=build/pic/lib/%.o)
+SLURM_PLUGINDIR ?= $(shell pkg-config --variable=libdir slurm 2>/dev/null || echo /usr/lib/x86_64-linux-gnu)/slurm-wlm
+SPANK_SO   := $(if $(SPANK_H),build/krill-spank.so)
+
 .PHONY: all deps images images-check demo check unit asan fuzz-replay fuzz bench install clean
 
-all: krill krill-oci
+all: krill krill-oci $(SPANK_SO)
 
 build/lib/%.o: lib/%.c $(wildcard lib/*.h) | build/lib
 	@echo "  CC      $<"
@@ -64,7 +71,18 @@ krill: bin/krill.c build/libkrill.a
 krill-oci: krill
 	ln -sf krill $@
 
-build/lib build/test build/asan/lib build/fuzz:
+build/pic/lib/%.o: lib/%.c $(wildcard lib/*.h) | build/pic/lib
+	@echo "  CC pic  $<"
+	@$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
+
+# A plugin loaded into slurmstepd: position-independent, exporting only the
+# SPANK symbols (krill_spank.map), bound to its own copies of libkrill.
+build/krill-spank.so: bin/krill_spank.c bin/krill_spank.map $(SPANK_OBJ)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -fPIC -shared -Wl,--version-script=bin/krill_spank.map \
+	    -Wl,-Bsymbolic -DKRILL_SPANK_BIN='"$(BINDIR)/krill"' -o $@ bin/krill_spank.c $(SPANK_OBJ)
+
+build/lib build/test build/asan/lib build/fuzz build/pic/lib:
 	mkdir -p $@
 
 # Unit tests: one cmocka program per test/unit/test_*.c, linked against libkrill.
