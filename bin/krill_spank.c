@@ -200,7 +200,93 @@ static void arg_add_list(struct argv_build *a, const char *prefix, const char *l
 	free(copy);
 }
 
-static int build_argv(struct argv_build *a)
+/* Slurm's own configuration, as slurmstepd has loaded it (libslurmfull;
+ * weak, so the plugin also loads where it is missing). */
+extern slurm_conf_t *slurm_conf_lock(void) __attribute__((weak));
+extern void slurm_conf_unlock(void) __attribute__((weak));
+
+/* SlurmdSpoolDir with %n and %h expanded for this node. */
+static char *expand_node(const char *path, const char *node)
+{
+	size_t cap = strlen(path) + 16 * strlen(node) + 1, n = 0;
+	char *out = malloc(cap);
+	if (!out)
+		return NULL;
+	for (const char *p = path; *p && n + strlen(node) + 2 < cap; p++) {
+		if (p[0] == '%' && (p[1] == 'n' || p[1] == 'h')) {
+			n += (size_t)snprintf(out + n, cap - n, "%s", node);
+			p++;
+		} else {
+			out[n++] = *p;
+		}
+	}
+	out[n] = '\0';
+	return out;
+}
+
+static bool path_under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+	return path && path[0] == '/' && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* What PMIx and munge clients in the container need from the host: the
+ * node's slurmd spool directory (PMIx's server sockets), TmpFS (PMIx's
+ * per-step client directory) and the munge socket's directory (PMIx's
+ * munge security component, pyxis#139).  Each is bound at the same path,
+ * if it exists. */
+static void add_slurm_binds(spank_t sp, struct argv_build *a)
+{
+	char node[256] = "";
+	if (spank_getenv(sp, "SLURMD_NODENAME", node, sizeof node) != ESPANK_SUCCESS)
+		gethostname(node, sizeof node - 1);
+	char *spool = NULL, *tmpfs = NULL, *munge = NULL;
+	if (slurm_conf_lock && slurm_conf_unlock) {
+		slurm_conf_t *conf = slurm_conf_lock();
+		if (conf) {
+			if (conf->slurmd_spooldir)
+				spool = expand_node(conf->slurmd_spooldir, node);
+			if (conf->tmp_fs)
+				tmpfs = strdup(conf->tmp_fs);
+			const char *s = conf->authinfo ? strstr(conf->authinfo, "socket=") : NULL;
+			if (s)
+				munge = strndup(s + 7, strcspn(s + 7, ","));
+		}
+		slurm_conf_unlock();
+	}
+	if (!munge)
+		munge = strdup("/run/munge/munge.socket.2");
+	char *slash = munge ? strrchr(munge, '/') : NULL;
+	if (slash && slash != munge)
+		*slash = '\0';
+	const char *dirs[] = {spool, tmpfs, munge};
+	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+		/* krill binds the host's /tmp and /var/spool/slurmd anyway,
+		 * and refuses a bind inside an earlier one. */
+		if (!is_dir(dirs[i]) || path_under(dirs[i], "/tmp") ||
+		    path_under(dirs[i], "/var/spool/slurmd"))
+			continue;
+		arg_add(a, "--bind=", dirs[i]);
+	}
+	free(spool);
+	free(tmpfs);
+	free(munge);
+}
+
+static void argv_free(struct argv_build *a)
+{
+	for (int i = 0; i < a->n; i++)
+		free(a->v[i]);
+	a->n = 0;
+}
+
+static int build_argv(spank_t sp, struct argv_build *a)
 {
 	a->n = 0;
 	arg_add(a, "", conf_krill ? conf_krill : KRILL_SPANK_BIN);
@@ -208,6 +294,7 @@ static int build_argv(struct argv_build *a)
 	arg_add(a, "--hold-fd=3", NULL);
 	if (conf_storage)
 		arg_add(a, "--storage=", conf_storage);
+	add_slurm_binds(sp, a);
 	if (opt_val[O_MOUNTS])
 		arg_add_list(a, "--bind=", opt_val[O_MOUNTS]);
 	if (opt_val[O_DEVICE])
@@ -223,13 +310,6 @@ static int build_argv(struct argv_build *a)
 	arg_add(a, "", opt_val[O_IMAGE]); /* not an option: user_init checked */
 	a->v[a->n] = NULL;
 	return a->overflow ? -1 : 0;
-}
-
-static void argv_free(struct argv_build *a)
-{
-	for (int i = 0; i < a->n; i++)
-		free(a->v[i]);
-	a->n = 0;
 }
 
 /* The forked child: become the job's user for good, then exec krill with
@@ -394,7 +474,7 @@ int slurm_spank_user_init(spank_t sp, int argc, char **argv)
 		ngids = 0;
 
 	struct argv_build a = {0};
-	if (build_argv(&a) < 0) {
+	if (build_argv(sp, &a) < 0) {
 		argv_free(&a);
 		setup_failed("krill: error: too many --krill-mounts or --krill-device items");
 		return 0;

@@ -121,6 +121,7 @@ write_conf() {
 			MinJobAge=30
 			SlurmdParameters=config_overrides
 			PlugStackConfig=$dir/plugstack.conf
+			TmpFS=$dir/nodetmp
 		EOF
 		i=1
 		while [ $i -le "$nodes" ]; do
@@ -182,9 +183,15 @@ start() {
 		|| { logtails; die "slurmctld failed to start"; }
 	i=1
 	while [ $i -le "$nodes" ]; do
-		mkdir -p "$dir/spool/kn$i"
-		in_ns "$pfx-n$i" unshare --uts sh -c 'hostname "$2" && exec "$0" -f "$1"' \
-			"$slurmd" "$conf" "kn$i" || { logtails; die "slurmd kn$i failed to start"; }
+		mkdir -p "$dir/spool/kn$i" "$dir/tmp/kn$i" "$dir/nodetmp"
+		chmod 1777 "$dir/tmp/kn$i"
+		# A node's TmpFS is its own (PMIx puts per-step directories
+		# there, named alike on every node): a bind in a mount
+		# namespace of the node's own.
+		in_ns "$pfx-n$i" unshare --uts --mount --propagation private sh -c \
+			'mount --bind "$3" "$4" && hostname "$2" && exec "$0" -f "$1"' \
+			"$slurmd" "$conf" "kn$i" "$dir/tmp/kn$i" "$dir/nodetmp" \
+			|| { logtails; die "slurmd kn$i failed to start"; }
 		i=$((i + 1))
 	done
 	i=0
