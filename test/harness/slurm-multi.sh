@@ -9,6 +9,8 @@
 #                                       the namespaces and the directory
 #   test/harness/slurm-multi.sh env     print the variables to eval
 #   test/harness/slurm-multi.sh exec CMD...   run CMD in the login namespace
+#   test/harness/slurm-multi.sh pids    the nodes' slurmd pids (their
+#                                       /proc/PID/root shows a node's files)
 #
 # Layout: network namespaces made here, and nothing else on the host's
 # network:
@@ -16,7 +18,8 @@
 #   HUB (netns)   bridge br0 10.X.Y.1/24, slurmctld (hostname kctl), and
 #                 where srun/sbatch run ("exec")
 #   NODE i        eth0 10.X.Y.(10+i)/24 (a veth to br0), its own UTS
-#                 namespace with hostname kn$i, its own slurmd, spool and log
+#                 namespace with hostname kn$i, its own slurmd, spool and log,
+#                 and a mount namespace with its own TmpFS and /dev/shm
 #
 # All daemons run as root and share the host's filesystem and PID
 # namespace, so jobs see the same images and users; munged is one, with
@@ -185,11 +188,13 @@ start() {
 	while [ $i -le "$nodes" ]; do
 		mkdir -p "$dir/spool/kn$i" "$dir/tmp/kn$i" "$dir/nodetmp"
 		chmod 1777 "$dir/tmp/kn$i"
-		# A node's TmpFS is its own (PMIx puts per-step directories
-		# there, named alike on every node): a bind in a mount
-		# namespace of the node's own.
+		# A node's TmpFS and /dev/shm are its own, as on real nodes
+		# (PMIx puts per-step directories in TmpFS, and --join its
+		# names in /dev/shm, named alike on every node): mounts in a
+		# mount namespace of the node's own.
 		in_ns "$pfx-n$i" unshare --uts --mount --propagation private sh -c \
-			'mount --bind "$3" "$4" && hostname "$2" && exec "$0" -f "$1"' \
+			'mount --bind "$3" "$4" && mount -t tmpfs -o mode=1777,nosuid,nodev shm /dev/shm &&
+			 hostname "$2" && exec "$0" -f "$1"' \
 			"$slurmd" "$conf" "kn$i" "$dir/tmp/kn$i" "$dir/nodetmp" \
 			|| { logtails; die "slurmd kn$i failed to start"; }
 		i=$((i + 1))
@@ -260,6 +265,7 @@ case "${1:-}" in
 start) start ;;
 stop) stop ;;
 env) echo "export SLURM_CONF=$conf KRILL_SLURM_HUB=$hub" ;;
+pids) cat "$dir"/run/slurmd-*.pid 2>/dev/null ;; # the nodes' slurmd, one per line
 exec)
 	shift
 	exec nsenter --net="/run/netns/$hub" env SLURM_CONF="$conf" "$@"
