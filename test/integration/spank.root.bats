@@ -197,3 +197,15 @@ assert_user_clean() {
 	[ "$(sort -u <<<"$output" | wc -l)" = 3 ] || fail "$output"
 	assert_user_clean
 }
+
+@test "spank: examples/spank/containers.sh prints what its header says" {
+	cp "$STAGE/examples/spank/containers.sh" "$SCRATCH/"
+	run as_user env IMG="$TINY_SQFS" sbatch --wait -o "$SCRATCH/ex.out" "$SCRATCH/containers.sh"
+	assert_status 0
+	out=$(cat "$SCRATCH/ex.out")
+	grep -qx 'containers: 3' <<<"$out" || fail "$out"
+	for n in 0 1 2; do
+		grep -q "^node $n: 4 tasks in mnt:\[[0-9]*\]$" <<<"$out" || fail "$out"
+	done
+	assert_user_clean
+}
