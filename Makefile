@@ -5,11 +5,12 @@
 #   make check      install missing packages (root), build, run every test
 #   make bench      startup / throughput / join benchmarks -> test/bench/results.md
 #   make fuzz       run each libFuzzer harness for FUZZ_SECONDS
-#   make install PREFIX=/usr/local
+#   make install PREFIX=/usr/local   (and krill-spank.so into Slurm's plugin dir)
 
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 VERSION    := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 FUZZ_SECONDS ?= 30
 
@@ -141,7 +142,14 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
 	install -m 0755 krill $(DESTDIR)$(BINDIR)/krill
 	ln -sf krill $(DESTDIR)$(BINDIR)/krill-oci
-	for m in $(MANPAGES); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/; done
+	for m in $(MANPAGES); do install -d $(DESTDIR)$(MANDIR)/man$${m##*.}; \
+	    install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/; done
+ifneq ($(SPANK_SO),)
+	install -d $(DESTDIR)$(SLURM_PLUGINDIR) $(DESTDIR)$(SYSCONFDIR)/slurm/plugstack.conf.d
+	install -m 0755 $(SPANK_SO) $(DESTDIR)$(SLURM_PLUGINDIR)/krill-spank.so
+	install -m 0644 examples/spank/plugstack.conf \
+	    $(DESTDIR)$(SYSCONFDIR)/slurm/plugstack.conf.d/krill.conf.example
+endif
 
 clean:
 	rm -rf build krill krill-oci
