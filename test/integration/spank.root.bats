@@ -209,3 +209,34 @@ assert_user_clean() {
 	done
 	assert_user_clean
 }
+
+@test "spank: slurmstepd SIGKILLed on a node: that node's container goes with it" {
+	as_user srun -J stepkill -N3 -n3 --krill-image="$TINY_SQFS" \
+		sh -c 'echo "up $SLURM_NODEID"; exec sleep 30' > "$SCRATCH/out" 2>&1 &
+	for _ in $(seq 100); do
+		[ "$(grep -c '^up' "$SCRATCH/out")" = 3 ] && break
+		sleep 0.1
+	done
+	[ "$(grep -c '^up' "$SCRATCH/out")" = 3 ] || fail "$(cat "$SCRATCH/out")"
+	# One node's holder ("krill"), its krill (which names itself
+	# krill-supervise) and the step daemon that started that.
+	holder=$(pgrep -u "$USER_" -x krill | head -n1)
+	[ -n "$holder" ] || fail "no holder: $(ps -u "$USER_" -o pid,ppid,comm,args)"
+	k=$(ps -o ppid= -p "$holder" | tr -d ' ')
+	[ "$(ps -o comm= -p "$k")" = krill-supervise ] || fail "$(ps -u "$USER_" -o pid,ppid,comm,args)"
+	stepd=$(ps -o ppid= -p "$k" | tr -d ' ')
+	[ "$(ps -o comm= -p "$stepd")" = slurmstepd ] || fail "parent of krill $k: $(ps -o comm= -p "$stepd")"
+	kill -KILL "$stepd"
+	# Its socket closed: that krill and its holder exit.
+	for _ in $(seq 50); do
+		kill -0 "$k" 2>/dev/null || kill -0 "$holder" 2>/dev/null || break
+		sleep 0.1
+	done
+	! kill -0 "$k" 2>/dev/null || fail "krill $k outlived its slurmstepd"
+	! kill -0 "$holder" 2>/dev/null || fail "the holder $holder outlived its slurmstepd"
+	# The orphaned task is Slurm's to kill, not krill's: end it and the step.
+	pkill -KILL -u "$USER_" -x sleep || true
+	"$HARNESS" exec scancel -u "$USER_" || true
+	wait || true
+	assert_user_clean
+}
