@@ -451,14 +451,19 @@ static int check_super(const char *path, int fd, const struct squashfs_super_blo
 		return open_fail(e, path, 0, "corrupt superblock (no ids)");
 	if (sb->inode_table_start < SB_SIZE ||
 	    sb->inode_table_start >= sb->directory_table_start ||
-	    sb->directory_table_start >= end ||
-	    !index_fits(sb->id_table_start, sb->no_ids, sizeof(uint32_t), end) ||
-	    (sb->fragments &&
-	     !index_fits(sb->fragment_table_start, sb->fragments,
-	                 sizeof(struct squashfs_fragment_entry), end)) ||
-	    (sb->lookup_table_start != (uint64_t)SQUASHFS_INVALID_BLK &&
-	     !index_fits(sb->lookup_table_start, sb->inodes, sizeof(uint64_t), end)))
-		return open_fail(e, path, 0, "corrupt superblock (table offsets)");
+	    sb->directory_table_start >= end)
+		return open_fail(e, path, 0, "corrupt superblock (inode and directory table offsets)");
+	if (!index_fits(sb->id_table_start, sb->no_ids, sizeof(uint32_t), end))
+		return open_fail(e, path, 0, "corrupt superblock (id table: %u ids at %llu)",
+		                 sb->no_ids, (unsigned long long)sb->id_table_start);
+	if (sb->fragments && !index_fits(sb->fragment_table_start, sb->fragments,
+	                                 sizeof(struct squashfs_fragment_entry), end))
+		return open_fail(e, path, 0, "corrupt superblock (fragment table: %u fragments at %llu)",
+		                 sb->fragments, (unsigned long long)sb->fragment_table_start);
+	if (sb->lookup_table_start != (uint64_t)SQUASHFS_INVALID_BLK &&
+	    !index_fits(sb->lookup_table_start, sb->inodes, sizeof(uint64_t), end))
+		return open_fail(e, path, 0, "corrupt superblock (export table: %u inodes at %llu)",
+		                 sb->inodes, (unsigned long long)sb->lookup_table_start);
 	if ((sb->root_inode & 0xffff) >= MD_SIZE ||
 	    (sb->root_inode >> 16) >= sb->directory_table_start - sb->inode_table_start)
 		return open_fail(e, path, 0, "corrupt superblock (root inode)");
