@@ -39,6 +39,10 @@ base_image() { # OUT [mksquashfs options]
 		for i in $(seq 1 12); do echo "$s.$i" >"$d/victim/sub$s/file-$i"; done
 		ln -s file-1 "$d/victim/sub$s/link"
 	done
+	# a 15 KB listing written after /victim's: an overflowing name copy
+	# has bytes to copy (as in the issue, where RIP came from the image)
+	mkdir "$d/zz-filler"
+	for i in $(seq 1 300); do : >"$d/zz-filler/filler-entry-with-a-long-name-$i"; done
 	mksquashfs "$d" "$out" -quiet -no-progress -all-root -noappend "$@" >/dev/null
 }
 
