@@ -25,7 +25,7 @@ struct ent {
 };
 
 struct list {
-	struct ent e[64];
+	struct ent e[1024]; /* more than the 400 of the biggest seed directory */
 	size_t n;
 	size_t per_call, taken; /* accept this many per readdir call */
 	off_t next;
@@ -106,24 +106,32 @@ static int nodes;
 
 static void walk(struct sqt *t, uint64_t dir, int depth)
 {
-	struct list l = { .per_call = 3 };
-	struct list plus = { .per_call = 64 };
+	static struct list l, plus; /* big: not on the stack; rebuilt per call */
 	struct stat st;
 
 	if (depth > MAX_DEPTH || ++nodes > MAX_NODES)
 		return;
-	/* readdir in short calls, resuming where each stopped. */
+	/* readdir in short calls, resuming where each stopped: every entry,
+	 * as the kernel lists a whole directory. */
+	memset(&l, 0, sizeof l);
+	l.per_call = 7;
 	off_t off = 0;
-	for (int calls = 0; calls < 64; calls++) {
+	for (int calls = 0; calls < 1024; calls++) {
 		l.taken = 0;
 		if (sqt_readdir(t, dir, off, false, take, &l) < 0 || l.taken == 0)
 			break;
 		off = l.next;
 	}
+	memset(&plus, 0, sizeof plus);
+	plus.per_call = sizeof plus.e / sizeof plus.e[0];
 	sqt_readdir(t, dir, 0, true, take, &plus);
 
-	for (size_t i = 0; i < l.n && nodes <= MAX_NODES; i++) {
-		const struct ent *e = &l.e[i];
+	/* The walk recurses, so copy this directory's entries first. */
+	size_t n = l.n;
+	struct ent *ents = malloc(n * sizeof *ents + 1);
+	memcpy(ents, l.e, n * sizeof *ents);
+	for (size_t i = 0; i < n && nodes <= MAX_NODES; i++) {
+		const struct ent *e = &ents[i];
 		uint64_t ino;
 		if (sqt_lookup(t, dir, e->name, &ino, &st) < 0 || ino == 0)
 			ino = e->ino;
@@ -145,10 +153,15 @@ static void walk(struct sqt *t, uint64_t dir, int depth)
 		}
 		nodes++;
 	}
-	/* Names that aren't there, and ops on the wrong type. */
+	free(ents);
+	/* Names that aren't there (sorting first, in the middle, last: a
+	 * lookup scans up to where the name would be), and ops on the wrong
+	 * type. */
 	uint64_t ino;
 	sqt_lookup(t, dir, "krill-no-such-name", &ino, &st);
 	sqt_lookup(t, dir, "", &ino, &st);
+	sqt_lookup(t, dir, "\x01", &ino, &st);
+	sqt_lookup(t, dir, "\xff\xff", &ino, &st);
 	char *target;
 	if (sqt_readlink(t, dir, &target) == 0)
 		abort();
