@@ -133,7 +133,8 @@ check: deps
 fuzz: $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do n=$${f##*/}; mkdir -p test/fuzz/corpus/$$n; \
 	    echo "== $$n ($(FUZZ_SECONDS)s)"; \
-	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 test/fuzz/corpus/$$n || exit 1; done
+	    case $$n in fuzz_squash) len=65536 ;; *) len=4096 ;; esac; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=$$len test/fuzz/corpus/$$n || exit 1; done
 
 bench: deps all
 	@test/bench/run.sh
