@@ -150,7 +150,7 @@ static int cache_main(int argc, char **argv, const struct krill_config *cfg, con
 	int opt;
 	optind = 1;
 	opterr = 0;
-	while (!prune_only && (opt = getopt_long(argc, argv, "+qvh", opts, NULL)) != -1) {
+	while (!prune_only && (opt = getopt_long(argc, argv, "qvh", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_PRUNE: prune = true; break;
 		case OPT_VERIFY: verify = true; break;
@@ -211,7 +211,7 @@ static int import_main(int argc, char **argv, struct krill_config *cfg)
 	int opt;
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+s:qvh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:qvh", opts, NULL)) != -1) {
 		unsigned long n;
 		switch (opt) {
 		case OPT_DIR: o.dir_out = true; break;

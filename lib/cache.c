@@ -58,6 +58,10 @@ static int open_dir(int at, const char *name, const char *what, struct kerr *e)
 	if (mkdirat(at, name, 0700) < 0 && errno != EEXIST)
 		return kerr_set(e, errno, "can't create %s", what);
 	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 && (errno == ENOTDIR || errno == ELOOP) &&
+	    fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+		return kerr_set(e, 0, "%s: is a symlink; refusing to follow it", what);
 	if (fd < 0)
 		return kerr_set(e, errno, "can't open %s", what);
 	if (cache_check_fd(fd, what, true, e) < 0) {
@@ -80,6 +84,23 @@ static int make_parents(const char *path, struct kerr *e)
 	return 0;
 }
 
+static int open_subdirs(struct cache *c, struct kerr *e)
+{
+	const char *path = c->path;
+	_cleanup_free_ char *b = xasprintf("%s/blobs", path);
+	_cleanup_free_ char *bs = xasprintf("%s/blobs/sha256", path);
+	_cleanup_free_ char *im = xasprintf("%s/images", path);
+	_cleanup_free_ char *lk = xasprintf("%s/locks", path);
+	_cleanup_free_ char *tm = xasprintf("%s/tmp", path);
+	_cleanup_close_ int bfd = open_dir(c->fd, "blobs", b, e);
+	if (bfd < 0 || (c->blobs_fd = open_dir(bfd, "sha256", bs, e)) < 0 ||
+	    (c->images_fd = open_dir(c->fd, "images", im, e)) < 0 ||
+	    (c->locks_fd = open_dir(c->fd, "locks", lk, e)) < 0 ||
+	    (c->tmp_fd = open_dir(c->fd, "tmp", tm, e)) < 0)
+		return -1;
+	return 0;
+}
+
 int cache_open(struct cache *c, const char *path, bool exclusive, struct kerr *e)
 {
 	memset(c, 0, sizeof *c);
@@ -91,16 +112,7 @@ int cache_open(struct cache *c, const char *path, bool exclusive, struct kerr *e
 		goto fail;
 	if ((c->fd = open_dir(AT_FDCWD, path, path, e)) < 0)
 		goto fail;
-	_cleanup_free_ char *b = xasprintf("%s/blobs", path);
-	_cleanup_free_ char *bs = xasprintf("%s/blobs/sha256", path);
-	_cleanup_free_ char *im = xasprintf("%s/images", path);
-	_cleanup_free_ char *lk = xasprintf("%s/locks", path);
-	_cleanup_free_ char *tm = xasprintf("%s/tmp", path);
-	_cleanup_close_ int bfd = open_dir(c->fd, "blobs", b, e);
-	if (bfd < 0 || (c->blobs_fd = open_dir(bfd, "sha256", bs, e)) < 0 ||
-	    (c->images_fd = open_dir(c->fd, "images", im, e)) < 0 ||
-	    (c->locks_fd = open_dir(c->fd, "locks", lk, e)) < 0 ||
-	    (c->tmp_fd = open_dir(c->fd, "tmp", tm, e)) < 0)
+	if (open_subdirs(c, e) < 0)
 		goto fail;
 	/* Imports share locks/cache; prune takes it alone, so it never
 	 * removes a blob that an import has fetched but not yet recorded. */
@@ -174,13 +186,14 @@ int cache_tmp_create(const struct cache *c, struct cache_tmp *t, struct kerr *e)
 		return 0;
 	/* No O_TMPFILE here (NFS, old kernels): a named, locked file. */
 	for (int tries = 0; tries < 16; tries++) {
-		random_name(t->name, sizeof t->name, "blob");
-		t->fd = openat(c->tmp_fd, t->name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		/* A dot name in blobs/: never swept by another import's
+		 * cleanup; left over only if we are killed (prune removes
+		 * dot names older than a day). */
+		random_name(t->name, sizeof t->name, ".part");
+		t->fd = openat(c->blobs_fd, t->name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		               0600);
-		if (t->fd >= 0) {
-			(void)flock(t->fd, LOCK_EX | LOCK_NB);
+		if (t->fd >= 0)
 			return 0;
-		}
 		if (errno != EEXIST)
 			break;
 	}
@@ -195,19 +208,21 @@ int cache_tmp_commit_blob(const struct cache *c, struct cache_tmp *t, const char
 	if (fsync(t->fd) < 0)
 		r = kerr_set(e, errno, "can't write blob %s", digest);
 	else if (t->name[0]) {
-		if (renameat(c->tmp_fd, t->name, c->blobs_fd, hex) < 0)
+		if (renameat(c->blobs_fd, t->name, c->blobs_fd, hex) < 0)
 			r = kerr_set(e, errno, "can't store blob %s", digest);
 	} else {
 		/* linkat(AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH; the
 		 * /proc/self/fd link works for the file's owner. */
 		char proc[64], tmp[64];
 		snprintf(proc, sizeof proc, "/proc/self/fd/%d", t->fd);
-		random_name(tmp, sizeof tmp, "new");
-		if (linkat(AT_FDCWD, proc, c->tmp_fd, tmp, AT_SYMLINK_FOLLOW) < 0)
+		/* The temporary name is a dot name in blobs/ itself: nothing
+		 * lists those, and no other import's cleanup sweeps them. */
+		random_name(tmp, sizeof tmp, ".new");
+		if (linkat(AT_FDCWD, proc, c->blobs_fd, tmp, AT_SYMLINK_FOLLOW) < 0)
 			r = kerr_set(e, errno, "can't store blob %s", digest);
-		else if (renameat(c->tmp_fd, tmp, c->blobs_fd, hex) < 0) {
+		else if (renameat(c->blobs_fd, tmp, c->blobs_fd, hex) < 0) {
 			r = kerr_set(e, errno, "can't store blob %s", digest);
-			unlinkat(c->tmp_fd, tmp, 0);
+			unlinkat(c->blobs_fd, tmp, 0);
 		}
 	}
 	if (r < 0)
@@ -222,7 +237,7 @@ int cache_tmp_commit_blob(const struct cache *c, struct cache_tmp *t, const char
 void cache_tmp_discard(const struct cache *c, struct cache_tmp *t)
 {
 	if (t->name[0])
-		unlinkat(c->tmp_fd, t->name, 0);
+		unlinkat(c->blobs_fd, t->name, 0);
 	t->name[0] = '\0';
 	if (t->fd >= 0)
 		close(t->fd);
@@ -280,20 +295,24 @@ fail:
 int cache_scratch_dir(const struct cache *c, const char *prefix, int *dfd, char **name,
                       struct kerr *e)
 {
-	char n[96];
+	char n[96], hidden[100];
 	for (int tries = 0; tries < 16; tries++) {
+		/* Locked under a dot name (which cleanup skips), then named: so
+		 * another import's cleanup never sees it unlocked. */
 		random_name(n, sizeof n, prefix);
-		if (mkdirat(c->tmp_fd, n, 0700) < 0) {
+		snprintf(hidden, sizeof hidden, ".%s", n);
+		if (mkdirat(c->tmp_fd, hidden, 0700) < 0) {
 			if (errno == EEXIST)
 				continue;
 			return kerr_set(e, errno, "can't create a directory in %s/tmp", c->path);
 		}
-		*dfd = openat(c->tmp_fd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (*dfd < 0 || flock(*dfd, LOCK_EX | LOCK_NB) < 0) {
+		*dfd = openat(c->tmp_fd, hidden, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (*dfd < 0 || flock(*dfd, LOCK_EX | LOCK_NB) < 0 ||
+		    renameat(c->tmp_fd, hidden, c->tmp_fd, n) < 0) {
 			int err = errno;
 			if (*dfd >= 0)
 				close(*dfd);
-			unlinkat(c->tmp_fd, n, AT_REMOVEDIR);
+			unlinkat(c->tmp_fd, hidden, AT_REMOVEDIR);
 			return kerr_set(e, err, "can't open %s/tmp/%s", c->path, n);
 		}
 		*name = xstrdup(n);
@@ -305,16 +324,22 @@ int cache_scratch_dir(const struct cache *c, const char *prefix, int *dfd, char 
 int cache_scratch_file(const struct cache *c, const char *prefix, int *fd, char **name,
                        struct kerr *e)
 {
-	char n[96];
+	char n[96], hidden[100];
 	for (int tries = 0; tries < 16; tries++) {
 		random_name(n, sizeof n, prefix);
-		*fd = openat(c->tmp_fd, n, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		snprintf(hidden, sizeof hidden, ".%s", n);
+		*fd = openat(c->tmp_fd, hidden, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (*fd < 0) {
 			if (errno == EEXIST)
 				continue;
 			return kerr_set(e, errno, "can't create a file in %s/tmp", c->path);
 		}
-		(void)flock(*fd, LOCK_EX | LOCK_NB);
+		if (flock(*fd, LOCK_EX | LOCK_NB) < 0 || renameat(c->tmp_fd, hidden, c->tmp_fd, n) < 0) {
+			int err = errno;
+			close(*fd);
+			unlinkat(c->tmp_fd, hidden, 0);
+			return kerr_set(e, err, "can't create a file in %s/tmp", c->path);
+		}
 		*name = xstrdup(n);
 		return 0;
 	}
@@ -477,15 +502,15 @@ int cache_record_put(const struct cache *c, struct cache_record *r, struct kerr 
 	json_decref(doc);
 	char name[80], tmp[96];
 	record_name(r->dest, name);
-	random_name(tmp, sizeof tmp, "record");
+	random_name(tmp, sizeof tmp, ".new");
 	_cleanup_close_ int fd =
-	    openat(c->tmp_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	    openat(c->images_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return kerr_set(e, errno, "can't create a record in %s/tmp", c->path);
+		return kerr_set(e, errno, "can't create a record in %s/images", c->path);
 	size_t len = strlen(text);
-	if (write(fd, text, len) != (ssize_t)len || renameat(c->tmp_fd, tmp, c->images_fd, name) < 0) {
+	if (write(fd, text, len) != (ssize_t)len || renameat(c->images_fd, tmp, c->images_fd, name) < 0) {
 		int err = errno;
-		unlinkat(c->tmp_fd, tmp, 0);
+		unlinkat(c->images_fd, tmp, 0);
 		return kerr_set(e, err, "can't write the record of %s in %s/images", r->dest, c->path);
 	}
 	return 0;

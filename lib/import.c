@@ -600,7 +600,7 @@ static int apply_layers(struct job *j, int root_fd, struct kerr *e)
 			return -1;
 	}
 	if (st.devices_skipped)
-		klog(KLOG_WARN, "warning: skipped %llu device nodes: they can't be created unprivileged "
+		klog(KLOG_WARN, "skipped %llu device nodes: they can't be created unprivileged "
 		     "(krill run binds the host's /dev)", (unsigned long long)st.devices_skipped);
 	klog(KLOG_VERBOSE, "%llu entries, %.1f MiB of files", (unsigned long long)st.entries,
 	     st.bytes / 1048576.0);
@@ -609,8 +609,24 @@ static int apply_layers(struct job *j, int root_fd, struct kerr *e)
 
 static int build_tree(struct job *j, int root_fd, struct kerr *e)
 {
+	if (fchmod(root_fd, 0755) < 0)
+		return kerr_set(e, errno, "can't chmod the image's root");
 	if (apply_layers(j, root_fd, e) < 0)
 		return -1;
+	/* krill run mounts on these; images built FROM scratch may lack
+	 * them (ch-convert adds them too). */
+	static const struct {
+		const char *name;
+		mode_t mode;
+	} mountpoints[] = {{"dev", 0755}, {"proc", 0755}, {"sys", 0755}, {"tmp", 01777}, {"etc", 0755}};
+	for (size_t i = 0; i < ARRAY_SIZE(mountpoints); i++) {
+		struct stat st;
+		if (fstatat(root_fd, mountpoints[i].name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			continue;
+		if (mkdirat(root_fd, mountpoints[i].name, 0700) < 0 ||
+		    fchmodat(root_fd, mountpoints[i].name, mountpoints[i].mode, 0) < 0)
+			return kerr_set(e, errno, "can't create /%s in the image", mountpoints[i].name);
+	}
 	if (j->have_cfg) {
 		if (import_meta_write(root_fd, &j->cfg, j->config_raw, j->config_len, e) < 0)
 			return -1;
@@ -727,6 +743,7 @@ int import_image(const struct import_opts *o, char **dest_out, struct kerr *e)
 	struct job j = {.o = o, .layout_fd = -1, .work_fd = -1};
 	int r = -1;
 	int dest_lock = -1;
+	_cleanup_free_ char *cpath = NULL;
 	if (imgsrc_parse(o->source, &j.src, e) < 0)
 		goto out;
 	if (o->comp && squash_comp_check(o->comp, e) < 0)
@@ -737,7 +754,7 @@ int import_image(const struct import_opts *o, char **dest_out, struct kerr *e)
 		goto out;
 	j.options = xasprintf("%s;%s/%s/%s", o->dir_out ? "dir" : or_default(o->comp, "zstd"),
 	                      or_default(o->os, "linux"), job_arch(&j), or_default(job_variant(&j), ""));
-	_cleanup_free_ char *cpath = o->cache ? xstrdup(o->cache) : cache_default_path(e);
+	cpath = o->cache ? xstrdup(o->cache) : cache_default_path(e);
 	if (!cpath || cache_open(&j.cache, cpath, false, e) < 0)
 		goto out;
 	j.cache_open = true;

@@ -87,7 +87,7 @@ int import_meta_write(int root_fd, const struct image_config *cfg, const char *r
 	size_t skipped;
 	_cleanup_free_ char *env = import_meta_environment(&cfg->env, &skipped);
 	if (skipped)
-		klog(KLOG_WARN, "warning: left %zu variables of the image's Env out of /.krill/environment "
+		klog(KLOG_WARN, "left %zu variables of the image's Env out of /.krill/environment "
 		     "(a name krill can't set, or a newline in the value)", skipped);
 	if (cfg->env.n && write_file(dfd, "environment", env, strlen(env), e) < 0)
 		return -1;
@@ -102,7 +102,7 @@ int import_meta_write(int root_fd, const struct image_config *cfg, const char *r
 		strv_push(&cmd, cfg->cmd.v[i]);
 	int r = 0;
 	if (cmd.n && !args_fit(&cmd)) {
-		klog(KLOG_WARN, "warning: the image's Entrypoint/Cmd has an empty argument or one with a "
+		klog(KLOG_WARN, "the image's Entrypoint/Cmd has an empty argument or one with a "
 		     "newline, which /.krill/cmd can't hold: it is left out");
 	} else if (cmd.n) {
 		size_t len = 0;
@@ -120,7 +120,7 @@ int import_meta_write(int root_fd, const struct image_config *cfg, const char *r
 		return -1;
 	if (cfg->workdir) {
 		if (strchr(cfg->workdir, '\n')) {
-			klog(KLOG_WARN, "warning: the image's WorkingDir has a newline: it is left out");
+			klog(KLOG_WARN, "the image's WorkingDir has a newline: it is left out");
 		} else {
 			_cleanup_free_ char *text = xasprintf("%s\n", cfg->workdir);
 			if (write_file(dfd, "cwd", text, strlen(text), e) < 0)
