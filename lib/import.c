@@ -524,11 +524,16 @@ static char *engine_export(struct job *j, struct kerr *e)
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
 	if (rc != 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		char why[512] = "";
-		if (log >= 0) {
-			ssize_t got = pread(log, why, sizeof why - 1, 0);
-			why[got > 0 ? got : 0] = '\0';
-			why[strcspn(why, "\n")] = '\0';
+		/* The engine's last line says why (earlier ones are warnings). */
+		char why[512] = "", buf[4096];
+		off_t end = log >= 0 ? lseek(log, 0, SEEK_END) : 0;
+		ssize_t got = end > 0 ? pread(log, buf, sizeof buf - 1, end > (off_t)sizeof buf - 1 ? end - (off_t)sizeof buf + 1 : 0) : 0;
+		if (got > 0) {
+			buf[got] = '\0';
+			while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == ' '))
+				buf[--got] = '\0';
+			char *l = strrchr(buf, '\n');
+			snprintf(why, sizeof why, "%.500s", l ? l + 1 : buf);
 		}
 		kerr_set(e, rc, "%s: `%s save` failed%s%s", j->o->source, prog, why[0] ? ": " : "", why);
 		if (log >= 0)
