@@ -373,6 +373,10 @@ char *imgsrc_default_name(const struct imgsrc *src)
 	}
 	strv_free(&parts);
 	/* A leading '.' would hide the file or name "." / "..". */
+	if (!out[0]) {
+		free(out);
+		out = xstrdup("image");
+	}
 	if (out[0] == '.')
 		out[0] = '_';
 	return out;

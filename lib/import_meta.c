@@ -24,9 +24,9 @@ char *import_meta_environment(const struct strv *env, size_t *skipped)
 		/* The name must be one krill's env parser accepts, and a value
 		 * can't hold the line separator. */
 		bool ok = eq && eq > s && !strchr(s, '\n') && !strchr(s, '\r');
+		ok = ok && (*s == '_' || (*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z'));
 		for (const char *p = s; ok && p < eq; p++)
-			ok = (unsigned char)*p > ' ' && (unsigned char)*p < 0x7f && !strchr("'\"$`\\", *p) &&
-			     !(p == s && *p >= '0' && *p <= '9');
+			ok = (unsigned char)*p > ' ' && (unsigned char)*p < 0x7f && !strchr("'\"$`\\", *p);
 		if (!ok) {
 			(*skipped)++;
 			continue;
