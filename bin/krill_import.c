@@ -32,7 +32,7 @@ static const char usage_import[] =
 	"      --dir                  write an unpacked directory instead of .sqfs\n"
 	"      --arch=ARCH, --variant=V, --os=OS\n"
 	"                             the platform to pick from an index (default: the host's)\n"
-	"      --comp=ALGO[:LEVEL]    zstd (default), lz4, gzip, xz or lzo\n"
+	"      --comp=ALGO[:LEVEL]    zstd (default zstd:3), lz4, gzip, xz or lzo\n"
 	"      --creds=USER[:PASS]    registry credentials (asks for PASS on a terminal)\n"
 	"      --tls-ca=FILE          CA certificates for the registry\n"
 	"  -s, --storage=DIR          where a default DEST goes\n"

@@ -757,7 +757,7 @@ int import_image(const struct import_opts *o, char **dest_out, struct kerr *e)
 		goto out;
 	if (!o->dest && storage_prepare(j.dest, e) < 0)
 		goto out;
-	j.options = xasprintf("%s;%s/%s/%s", o->dir_out ? "dir" : or_default(o->comp, "zstd"),
+	j.options = xasprintf("%s;%s/%s/%s", o->dir_out ? "dir" : or_default(o->comp, SQUASH_DEFAULT_COMP),
 	                      or_default(o->os, "linux"), job_arch(&j), or_default(job_variant(&j), ""));
 	cpath = o->cache ? xstrdup(o->cache) : cache_default_path(e);
 	if (!cpath || cache_open(&j.cache, cpath, false, e) < 0)

@@ -23,7 +23,7 @@ struct import_opts {
 	const char *storage;    /* where a default DEST goes */
 	const char *cache;      /* NULL = cache_default_path() */
 	const char *os, *arch, *variant; /* NULL = the host's */
-	const char *comp;       /* NULL = "zstd" */
+	const char *comp;       /* NULL = SQUASH_DEFAULT_COMP (zstd:3) */
 	const char *creds;      /* --creds USER:PASS */
 	const char *tls_ca;
 	char *const *insecure;  /* registries reached over plain HTTP (NULL-terminated) */

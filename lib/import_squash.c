@@ -79,7 +79,7 @@ int squash_build(const char *src, const char *dest, const struct squash_opts *o,
 			return kerr_set(e, errno, "can't create a file in %s", ddir);
 	}
 	_cleanup_close_ int log = memfd_create("mksquashfs", MFD_CLOEXEC);
-	_cleanup_free_ char *comp = xstrdup(o->comp ? o->comp : "zstd");
+	_cleanup_free_ char *comp = xstrdup(o->comp ? o->comp : SQUASH_DEFAULT_COMP);
 	char *level = strchr(comp, ':');
 	if (level)
 		*level++ = '\0';
@@ -123,7 +123,7 @@ int squash_build(const char *src, const char *dest, const struct squash_opts *o,
 			kerr_hint(e, "install squashfs-tools (apt-get install squashfs-tools)");
 		goto out;
 	}
-	klog(KLOG_VERBOSE, "squashing the image with mksquashfs (%s, %s threads)", o->comp ? o->comp : "zstd",
+	klog(KLOG_VERBOSE, "squashing the image with mksquashfs (%s, %s threads)", o->comp ? o->comp : SQUASH_DEFAULT_COMP,
 	     threads);
 	int status;
 	bool killed = false;
