@@ -17,6 +17,7 @@ setup_file() {
 	python3 "$MKOCI" layers "$L/layers"
 	python3 "$MKOCI" multiarch "$L/multi"
 	python3 "$MKOCI" many "$L/many" 20000
+	python3 "$MKOCI" big "$L/big" 48
 	push "$L/tiny:t" test/tiny:1
 	push "$L/tiny:t" test/tiny2:1
 	push "$L/tiny:t" test/tamper:1
@@ -24,6 +25,7 @@ setup_file() {
 	push "$L/layers:t" test/conc:1
 	push "$L/multi:t" test/multi:1
 	push "$L/many:t" test/many:1
+	push "$L/big:t" test/big:1
 	printf '[import]\ninsecure-registries = 127.0.0.1:%s\n' "$REG_PORT" >"$BATS_FILE_TMPDIR/krill.conf"
 }
 
@@ -195,6 +197,41 @@ krill: hint: the index has: linux/amd64, linux/arm64/v8; pick one with --arch an
 	[ $(( $(blob_gets "$R" test/tamper) - gets )) = $(( 2 - have )) ] ||
 		fail "fetched $(( $(blob_gets "$R" test/tamper) - gets )) blobs, the cache lacked $(( 2 - have ))"
 	"$KRILL" run "$SCRATCH/t.sqfs" -- cat /etc/os-release | grep -q 'krill tiny'
+}
+
+@test "import: the registry SIGKILLed mid-download: one clean error; restarted, only missing blobs are fetched" {
+	"$KRILL" import -q --cache "$C" "$REG/test/big:1" "$SCRATCH/b.sqfs" >"$SCRATCH/out" 2>&1 &
+	pid=$!
+	# the download is in an unnamed file (O_TMPFILE) in the cache's tmp/
+	killed=
+	for _ in $(seq 500); do
+		if ls -l "/proc/$pid/fd" 2>/dev/null | grep -q "$C/tmp/#"; then
+			kill -KILL "$(cat "$R/pid")"
+			killed=1
+			break
+		fi
+		sleep 0.01
+	done
+	st=0
+	wait "$pid" || st=$?
+	registry_start "$R" "$REG_PORT"
+	[ -n "$killed" ] || skip "skipped: the download finished before it could be interrupted"
+	[ "$st" = 125 ] || fail "status $st: $(cat "$SCRATCH/out")"
+	[ "$(wc -l <"$SCRATCH/out")" = 1 ] || fail "$(cat "$SCRATCH/out")"
+	grep -q "^krill: error: $REG/test/big: blob sha256:" "$SCRATCH/out" || fail "$(cat "$SCRATCH/out")"
+	[ ! -e "$SCRATCH/b.sqfs" ]
+	[ -z "$(ls -A "$C/tmp")" ]
+	run "$KRILL" cache --cache "$C" --verify
+	assert_status 0
+	blobs=$(grep '"krill/' "$R/log" | grep -o 'test/big/blobs/sha256:[0-9a-f]*' | sed 's|.*sha256:||' | sort -u)
+	have=0
+	for b in $blobs; do [ -e "$C/blobs/sha256/$b" ] && have=$((have + 1)); done
+	gets=$(blob_gets "$R" test/big)
+	run "$KRILL" import -q --cache "$C" "$REG/test/big:1" "$SCRATCH/b.sqfs"
+	assert_status 0
+	# config + 1 layer; what the first try completed is not fetched again
+	[ $(( $(blob_gets "$R" test/big) - gets )) = $(( 2 - have )) ] ||
+		fail "fetched $(( $(blob_gets "$R" test/big) - gets )), the cache lacked $(( 2 - have ))"
 }
 
 @test "import: SIGINT mid-import exits 130 and leaves nothing but complete blobs" {
