@@ -91,7 +91,7 @@ build/krill-spank.so: bin/krill_spank.c bin/krill_spank.map $(SPANK_OBJ)
 	@$(CC) $(ALL_CFLAGS) -fPIC -shared -Wl,--version-script=bin/krill_spank.map \
 	    -Wl,-Bsymbolic -DKRILL_SPANK_BIN='"$(BINDIR)/krill"' -o $@ bin/krill_spank.c $(SPANK_OBJ)
 
-build/lib build/test build/asan/lib build/fuzz build/pic/lib:
+build/lib build/test build/asan/lib build/fuzz build/fuzz/lib build/pic/lib:
 	mkdir -p $@
 
 # Unit tests: one cmocka program per test/unit/test_*.c, linked against libkrill.
@@ -111,10 +111,19 @@ build/asan/%: test/unit/%.c build/asan/libkrill.a
 	@$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -o $@ $< build/asan/libkrill.a $(LIBS) $(IMPORT_LIBS) -lcmocka
 
 # libFuzzer harnesses, built with clang against the library sources.
-build/fuzz/%: test/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h) | build/fuzz
+# The library is compiled once with the fuzzer's instrumentation
+# (fuzzer-no-link) and linked into each harness.
+FUZZ_FLAGS := -Wno-unknown-warning-option -O1 -g
+FUZZ_OBJ   := $(LIB_SRC:lib/%.c=build/fuzz/lib/%.o)
+.SECONDARY: $(FUZZ_OBJ)
+build/fuzz/lib/%.o: lib/%.c $(wildcard lib/*.h) | build/fuzz/lib
+	@echo "  CC fuzz $<"
+	@$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+
+build/fuzz/%: test/fuzz/%.c $(FUZZ_OBJ) | build/fuzz
 	@echo "  FUZZ    $@"
-	@$(FUZZ_CC) $(BASE_CFLAGS) -Wno-unknown-warning-option -O1 -g -fsanitize=fuzzer,address,undefined \
-	    -o $@ $< $(LIB_SRC) $(LIBS) $(IMPORT_LIBS)
+	@$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined \
+	    -o $@ $< $(FUZZ_OBJ) $(LIBS) $(IMPORT_LIBS)
 
 deps:
 	@test/harness/deps.sh

@@ -122,6 +122,18 @@ static int storage_prepare(const char *dest, struct kerr *e)
 
 /* ---- reading blobs -------------------------------------------------------- */
 
+/* The cache whose blobs_fd is being read from, for the trust check of
+ * each blob opened there (set once the cache is open). */
+static const struct cache *trust_cache;
+
+static int fd_trusted(int dirfd, int fd, const char *name, struct kerr *e)
+{
+	if (!trust_cache || dirfd != trust_cache->blobs_fd)
+		return 0;
+	_cleanup_free_ char *what = xasprintf("%s/blobs/sha256/%s", trust_cache->path, name);
+	return cache_check_fd(fd, what, false, e);
+}
+
 /* Read a small blob at dirfd/name and check it has digest (and size, when
  * size != UINT64_MAX). */
 static int read_verified(int dirfd, const char *name, const char *digest, uint64_t size,
@@ -130,6 +142,8 @@ static int read_verified(int dirfd, const char *name, const char *digest, uint64
 	_cleanup_close_ int fd = open_beneath(dirfd, name, O_RDONLY);
 	if (fd < 0)
 		return kerr_set(e, errno, "%s: can't open %s", what, name);
+	if (fd_trusted(dirfd, fd, name, e) < 0)
+		return -1;
 	if (fd_read_all(fd, what, MANIFEST_MAX_SIZE, buf, len, e) < 0)
 		return -1;
 	char got[DIGEST_STR_LEN];
@@ -592,6 +606,10 @@ static int apply_layers(struct job *j, int root_fd, struct kerr *e)
 		                              : open_beneath(l->dirfd, l->name, O_RDONLY);
 		if (fd < 0)
 			return kerr_set(e, errno, "%s: can't open %s", l->what, l->name);
+		if (fd_trusted(l->dirfd, fd, l->name, e) < 0) {
+			close(fd);
+			return -1;
+		}
 		struct layer_opts lo = {
 			.whiteouts = j->whiteouts,
 			.expect_digest = l->expect[0] ? l->expect : NULL,
@@ -763,6 +781,7 @@ int import_image(const struct import_opts *o, char **dest_out, struct kerr *e)
 	if (!cpath || cache_open(&j.cache, cpath, false, e) < 0)
 		goto out;
 	j.cache_open = true;
+	trust_cache = &j.cache;
 	cache_clean_stale(&j.cache);
 
 	/* krill run SOURCE: what an earlier run imported is used as is, with
@@ -814,6 +833,7 @@ done:
 out:
 	if (dest_lock >= 0)
 		close(dest_lock);
+	trust_cache = NULL;
 	job_free(&j);
 	return r;
 }

@@ -310,7 +310,16 @@ krill: hint: chmod go-w $C"
 	assert_status 125
 	assert_output "krill: error: $SCRATCH/link: is a symlink; refusing to follow it"
 	[ -z "$(ls -A "$SCRATCH/elsewhere")" ]
-	mkdir -p "$C/blobs/sha256" && chmod 0757 "$C/blobs"
+	# a blob that others could have written is not used
+	"$KRILL" import -q --cache "$C" "$REG/test/tiny:1" "$SCRATCH/ok.sqfs"
+	b=$(ls -S "$C/blobs/sha256" | head -1)
+	chmod g+w "$C/blobs/sha256/$b"
+	run "$KRILL" import -q --cache "$C" "$REG/test/tiny:1" "$SCRATCH/other.sqfs"
+	assert_status 125
+	[[ "${lines[0]}" == "krill: error: "*"$C/blobs/sha256/$b: writable by group or others (mode 0620)" ]] ||
+		fail "got: $output"
+	[ ! -e "$SCRATCH/other.sqfs" ]
+	chmod 0757 "$C/blobs"
 	run "$KRILL" cache --cache "$C"
 	assert_status 125
 	assert_line "krill: error: $C/blobs: writable by group or others (mode 0757)"
