@@ -619,8 +619,34 @@ static int xfer_done(struct registry *r, const struct cache *c, struct xfer *x, 
 		return kerr_set(e, 0, "%s: content doesn't match its digest (got %s)", what, got);
 	if (cache_tmp_commit_blob(c, &x->tmp, x->d->digest, e) < 0)
 		return -1;
+	if (isatty(STDERR_FILENO) && klog_enabled(KLOG_INFO))
+		(void)!write(STDERR_FILENO, "\r\033[K", 4);
 	klog(KLOG_INFO, "fetched %.19s (%.1f MiB)", x->d->digest, mib(x->d->size));
 	return 0;
+}
+
+/* On a terminal: one status line, rewritten, with bytes per blob and in
+ * total (elsewhere the "fetched" line per blob is the progress). */
+static void progress_show(struct xfer **list, size_t n, bool final)
+{
+	if (!isatty(STDERR_FILENO) || !klog_enabled(KLOG_INFO))
+		return;
+	char line[512];
+	uint64_t got = 0, all = 0;
+	for (size_t i = 0; i < n; i++) {
+		got += list[i]->h || list[i]->lock_fd < 0 ? list[i]->got : 0;
+		all += list[i]->d->size;
+	}
+	int used = snprintf(line, sizeof line, "\r\033[Kkrill: %.1f/%.1f MiB", mib(got), mib(all));
+	for (size_t i = 0; i < n && used < (int)sizeof line - 40; i++)
+		if (list[i]->h)
+			used += snprintf(line + used, sizeof line - used, "  %.12s %3.0f%%", list[i]->d->digest + 7,
+			                 list[i]->d->size ? 100.0 * list[i]->got / list[i]->d->size : 100.0);
+	if (final)
+		used += snprintf(line + used, sizeof line - used, "\r\033[K");
+	if (used > (int)sizeof line - 1)
+		used = sizeof line - 1;
+	(void)!write(STDERR_FILENO, line, used);
 }
 
 /* Download the blobs of list[0..n) (each locked by us) concurrently. */
@@ -667,9 +693,12 @@ static int fetch_locked(struct registry *r, const struct cache *c, struct xfer *
 		}
 		if (rc == 0 && r->o.cancel && *r->o.cancel)
 			rc = kerr_set(e, EINTR, "%s", r->where);
-		if (rc == 0 && active)
+		if (rc == 0 && active) {
 			curl_multi_poll(m, NULL, 0, 200, NULL);
+			progress_show(list, n, false);
+		}
 	}
+	progress_show(list, n, true);
 	for (size_t i = 0; i < n; i++)
 		if (list[i]->h) {
 			curl_multi_remove_handle(m, list[i]->h);
