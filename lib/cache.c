@@ -350,6 +350,8 @@ void cache_clean_stale(const struct cache *c)
 {
 	int dfd = dup(c->tmp_fd);
 	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (d) /* a dup shares the directory offset of the cache's fd */
+		rewinddir(d);
 	if (!d) {
 		if (dfd >= 0)
 			close(dfd);
@@ -530,6 +532,8 @@ static int list_dir(int fd, struct strv *out)
 {
 	int dfd = dup(fd);
 	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (d) /* a dup shares the directory offset of the cache's fd */
+		rewinddir(d);
 	if (!d) {
 		if (dfd >= 0)
 			close(dfd);
@@ -548,10 +552,41 @@ static double mib(uint64_t n)
 	return n / 1048576.0;
 }
 
+/* Temporary dot names in dir (".new-*", ".part-*", a scratch tree not yet
+ * named): prune holds locks/cache exclusively, so no import is running and
+ * every one of them was left by a killed import. */
+static void remove_dot_names(int dirfd)
+{
+	int dfd = dup(dirfd);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (d) /* a dup shares the directory offset of the cache's fd */
+		rewinddir(d);
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		return;
+	}
+	struct strv names = {0};
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (de->d_name[0] == '.' && strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			strv_push(&names, de->d_name);
+	closedir(d);
+	for (size_t i = 0; i < names.n; i++) {
+		struct kerr e;
+		(void)rmtree_at(dirfd, names.v[i], &e);
+	}
+	strv_free(&names);
+}
+
 int cache_report(struct cache *c, bool prune, bool verify, struct kerr *e)
 {
-	if (prune)
+	if (prune) {
 		cache_clean_stale(c);
+		remove_dot_names(c->blobs_fd);
+		remove_dot_names(c->images_fd);
+		remove_dot_names(c->tmp_fd);
+	}
 	struct strv records = {0}, used = {0}, blobs = {0};
 	int r = -1;
 	size_t nimages = 0, nstale = 0;

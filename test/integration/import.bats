@@ -332,10 +332,14 @@ krill: hint: chmod go-w $C"
 	assert_line "images: 2 (stale records: 0)"
 	assert_line "blobs unused: 0 (0.0 MiB)"
 	rm "$SCRATCH/m.sqfs"
+	# what a killed import may leave: a partial blob, a scratch tree not yet named
+	echo partial >"$C/blobs/sha256/.part-dead"
+	mkdir -p "$C/tmp/.rootfs-dead/etc"
 	run "$KRILL" cache --cache "$C" --prune
 	assert_status 0
 	assert_line "images: 1 (stale records: 1, removed)"
 	assert_line "blobs in use: 3 (1.0 MiB)"
 	[ "$(ls "$C/blobs/sha256" | wc -l)" = 3 ]
+	[ -z "$(ls -A "$C/tmp")" ] && [ ! -e "$C/blobs/sha256/.part-dead" ]
 	"$KRILL" run "$SCRATCH/t.sqfs" -- true
 }
