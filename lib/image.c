@@ -1,5 +1,6 @@
 /* image.c: image lookup, type detection and metadata (see image.h). */
 #include "image.h"
+#include "imgref.h"
 #include "path.h"
 
 #include <errno.h>
@@ -17,6 +18,8 @@ static int detect(const char *path, enum image_type *type, struct kerr *e)
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return kerr_set(e, errno, "%s: can't stat image", path);
+	if (imgsrc_refuse_unimported(fd, path, S_ISDIR(st.st_mode), e) < 0)
+		return -1;
 	if (S_ISDIR(st.st_mode)) {
 		*type = IMAGE_DIR;
 		return 0;

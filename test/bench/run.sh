@@ -23,6 +23,9 @@
 #   f. Slurm step launch on the 3-node cluster of test/harness/slurm-multi.sh
 #      (root): `srun -N3 -n12 /bin/true` plain, with the SPANK plugin
 #      (--krill-image=tiny.sqfs), and with `krill run --join`.
+#   g. krill import of debian-mpi from a loopback registry vs skopeo + umoci
+#      + mksquashfs; warm re-import; startup from each image; peak RSS
+#      (test/bench/import.sh).
 #
 # Run as root for everything (sections b, c-cold/kernel and e need root;
 # the unprivileged rows then run as $KRILL_TEST_USER, default krilltest,
@@ -32,7 +35,7 @@
 #
 # Environment: BENCH_RUNS (hyperfine runs, default 100), BENCH_TREE_REPS
 # (tree-read repetitions, default 3), BENCH_JOIN_REPS (default 5),
-# BENCH_SECTIONS (default "a b c d e f"), KRILL (default ./krill).
+# BENCH_SECTIONS (default "a b c d e f g"), KRILL (default ./krill).
 set -eu
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -41,7 +44,7 @@ krill_src=${KRILL:-$top/krill}
 runs=${BENCH_RUNS:-100}
 tree_reps=${BENCH_TREE_REPS:-3}
 join_reps=${BENCH_JOIN_REPS:-5}
-sections=${BENCH_SECTIONS:-a b c d e f}
+sections=${BENCH_SECTIONS:-a b c d e f g}
 results=$top/test/bench/results.md
 work=$top/test/bench/work
 
@@ -645,7 +648,8 @@ section_f() {
 for s in $sections; do
 	case $s in
 	a | b | c | d | e | f) "section_$s" ;;
-	*) die "unknown section '$s' (a b c d e f)" ;;
+	g) . "$top/test/bench/import.sh" && section_g ;;
+	*) die "unknown section '$s' (a b c d e f g)" ;;
 	esac
 done
 

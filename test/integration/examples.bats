@@ -98,3 +98,16 @@ status 125'
 		grep -q "^## ${d##*/}\b" "$EX/README.md" || fail "examples/README.md lacks ${d##*/}"
 	done
 }
+
+@test "examples/import/pull-and-run.sh: import, run, and a free re-import" {
+	load import_helper
+	command -v umoci >/dev/null && [ -x "$KRILL_IMPORT" ] || skip "skipped: umoci or krill-import missing"
+	make_tiny_layout "$SCRATCH/layout"
+	example "$TINY_SQFS" import/pull-and-run.sh SRC="oci:$SCRATCH/layout:t" STORE="$SCRATCH/store" \
+		XDG_CACHE_HOME="$SCRATCH/xdg"
+	assert_status 0
+	assert_output "cwd: /srv
+NAME=\"krill tiny\"
+krill: \$STORE/layout+t.sqfs is up to date
+images: listed"
+}
