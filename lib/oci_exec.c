@@ -78,7 +78,8 @@ static _Noreturn void exec_child(const struct oci_spec *s, struct cgroup *cg,
 	for (size_t i = 0; i < s->nrlimits; i++) {
 		struct rlimit rl = {s->rlimits[i].soft, s->rlimits[i].hard};
 		if (setrlimit(s->rlimits[i].resource, &rl) < 0) {
-			kerr_set(&e, errno, "process.rlimits[%zu]: can't set it", i);
+			kerr_set(&e, errno, "process.rlimits[%zu] (%s): can't set it", i,
+			         oci_rlimit_name(s->rlimits[i].resource));
 			goto fail;
 		}
 	}
