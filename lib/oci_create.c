@@ -451,7 +451,7 @@ int oci_become_process(const struct oci_spec *s, const char *exe, bool setgroups
 	 * while the capabilities are still there, as runc does (the profile
 	 * must then allow the few calls left: setresuid, capset, execve). */
 	bool early_seccomp = !s->no_new_privs && bpf && bpf->len;
-	if (early_seccomp && seccomp_bpf_load(bpf, e) < 0)
+	if (early_seccomp && seccomp_bpf_load_privileged(bpf, e) < 0)
 		return -1;
 	if (setgroups_denied) {
 		/* A rootless single-ID map: setgroups(2) is denied for good
