@@ -1027,6 +1027,15 @@ out:
 
 int oci_delete(const char *root, const char *id, bool force, struct kerr *e)
 {
+	/* As runc: delete --force of a container that doesn't exist is no
+	 * error.  Engines call it after a failed create, which removed
+	 * everything already; a second "does not exist" would only mislead. */
+	if (force && oci_id_valid(id)) {
+		_cleanup_free_ char *dir = xasprintf("%s/%s", root, id);
+		struct stat st;
+		if (lstat(dir, &st) < 0 && errno == ENOENT)
+			return 0;
+	}
 	int dirfd = oci_state_open(root, id, e);
 	if (dirfd < 0)
 		return -1;
