@@ -4,6 +4,7 @@
  * and the guard process that removes the cgroup if krill is killed. */
 #include "cgroup_backend.h"
 #include "log.h"
+#include "userns.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -299,7 +300,9 @@ int cgroup_detect(struct cgroup_info *info, struct kerr *e)
 {
 	memset(info, 0, sizeof *info);
 	info->v2 = -1;
-	info->root = geteuid() == 0;
+	/* Root of a child user namespace has no say over the host's
+	 * hierarchies: only a delegated v2 subtree, as any user. */
+	info->root = userns_real_root();
 	bool v1_any = false;
 	if (parse_mountinfo(info, &v1_any, e) < 0 || parse_self(info, e) < 0) {
 		cgroup_info_free(info);

@@ -281,7 +281,7 @@ static const struct {
 static int make_device(struct init *in, int root_fd, const struct oci_device *d, struct kerr *e)
 {
 	_cleanup_free_ char *what = xasprintf("linux.devices (%s)", d->path);
-	if (in->in_userns || geteuid() != 0) {
+	if (in->in_userns || !userns_real_root()) {
 		struct tree_mount tm = {.src = d->path, .dst = d->path, .what = what};
 		return tree_mount_at(root_fd, &tm, e);
 	}
@@ -635,7 +635,8 @@ static _Noreturn void init_begin(struct init *in)
 			if (s->ns[i].path && s->ns[i].flag == order[k] &&
 			    ns_join_path(s->ns[i].path, s->ns[i].flag, "linux.namespaces", &e) < 0)
 				init_die(in, &e, EXIT_KRILL);
-	in->in_userns = s->ns_join & CLONE_NEWUSER;
+	/* Joined, or already in one (root of rootless podman's). */
+	in->in_userns = (s->ns_join & CLONE_NEWUSER) || !userns_real_root();
 	if (s->ns_new & CLONE_NEWUSER) {
 		if (unshare(CLONE_NEWUSER) < 0) {
 			kerr_set(&e, errno, "can't create a user namespace");
@@ -724,7 +725,7 @@ static int prepare_cgroup(const struct oci_spec *s, const char *id, struct cgrou
                           struct kerr *e)
 {
 	*cg = NULL;
-	bool root = geteuid() == 0;
+	bool root = userns_real_root();
 	if (!root && !s->has_resources && !s->cgroups_path)
 		return 0; /* rootless: no cgroup unless asked for */
 	struct cgroup_limits lim = {.memory = s->c.memory, .cpus_milli = s->c.cpus_milli,
@@ -739,9 +740,11 @@ static int prepare_cgroup(const struct oci_spec *s, const char *id, struct cgrou
 		*cg = NULL;
 		return -1;
 	}
-	if (!s->has_resources && !s->cgroups_path) {
+	if (!s->has_resources && (!s->cgroups_path || !root)) {
 		/* Root, nothing asked: pause and kill --all need a cgroup, the
-		 * container itself doesn't. */
+		 * container itself doesn't.  Root of a child user namespace
+		 * (rootless podman, which always names a cgroupsPath): a
+		 * cgroup only where one is delegated, as runc's rootless mode. */
 		klog(KLOG_DEBUG, "no cgroup for %s: %s", id, e->msg);
 		memset(e, 0, sizeof *e);
 		return 0;

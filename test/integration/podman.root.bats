@@ -232,3 +232,49 @@ pane_wait() { # TEXT
 	done
 	fail "waited for <$1>; the screen: $(pane)"
 }
+
+@test "podman rootless: as the test user (root of podman's user namespace), same as runc" {
+	local user=$KRILL_TEST_USER
+	[ -n "$user" ] && id "$user" >/dev/null 2>&1 || skip "no unprivileged test user"
+	grep -q "^$user:" /etc/subuid && grep -q "^$user:" /etc/subgid ||
+		skip "no /etc/subuid and /etc/subgid entries for $user"
+	command -v newuidmap >/dev/null || skip "newuidmap is not installed (Debian uidmap)"
+	RL=$(mktemp -d /tmp/krill-podman-rl.XXXXXX)
+	mkdir -m 0700 "$RL/xdg"
+	cp "$PM/tiny.tar" "$PM/containers.conf" "$RL/"
+	cat >"$RL/t.sh" <<-'EOS'
+	export XDG_RUNTIME_DIR=$RL/xdg HOME=$RL CONTAINERS_CONF=$RL/containers.conf
+	p() { podman --root "$RL/storage" --runroot "$RL/xdg/run" --cgroup-manager cgroupfs "$@"; }
+	p images -q | grep -q . || p import -q "$RL/tiny.tar" rl-tiny >/dev/null
+	p --runtime "$1" run --rm --network none rl-tiny sh -c 'id -u; wc -l < /proc/self/uid_map'
+	p --runtime "$1" run --rm --network none --user 1000:1000 --read-only rl-tiny \
+		sh -c 'id; touch /x 2>&1; cat /tmp/seed; touch /tmp/y && echo tmp-ok; test -c /dev/null && echo dev-ok'
+	p --runtime "$1" run -d --network none --name rl rl-tiny sleep 60 >/dev/null
+	p exec rl sh -c 'exit 5'; echo "exec $?"
+	p stop -t 0 rl >/dev/null; p wait rl; p rm rl >/dev/null
+	EOS
+	chown -R "$user" "$RL"
+	local rt out=()
+	for rt in $(RUNTIMES); do
+		# (podman's own warnings, e.g. "/ is not a shared mount", left out)
+		out+=("$(cd / && runuser -u "$user" -- env RL="$RL" PATH="$PATH" bash "$RL/t.sh" "$rt" 2>&1 |
+			grep -v 'level=warning')")
+	done
+	local pause
+	pause=$(cat "$RL/xdg/libpod/tmp/pause.pid" 2>/dev/null || true)
+	runuser -u "$user" -- env XDG_RUNTIME_DIR="$RL/xdg" HOME="$RL" CONTAINERS_CONF="$RL/containers.conf" \
+		podman --root "$RL/storage" --runroot "$RL/xdg/run" system reset -f >/dev/null 2>&1 || true
+	[ -n "$pause" ] && kill "$pause" 2>/dev/null || true
+	rm -rf "$RL"
+	[ "${out[0]}" = "${out[1]}" ] || fail "runc: <${out[0]}>  krill-oci: <${out[1]}>"
+	run printf '%s\n' "${out[1]}"
+	assert_line "0"
+	assert_line "2"
+	assert_line "uid=1000(1000) gid=1000(1000) groups=1000(1000)"
+	assert_line "touch: /x: Read-only file system"
+	assert_line "seeded"
+	assert_line "tmp-ok"
+	assert_line "dev-ok"
+	assert_line "exec 5"
+	assert_line "137"
+}
