@@ -775,6 +775,12 @@ int cgroup_open_existing(const char *path, struct cgroup **out, struct kerr *e)
 	return r;
 }
 
+void cgroup_set_remove_parent(struct cgroup *cg)
+{
+	if (!cg->parent_rel)
+		cg->parent_rel = xstrdup(cg->rel);
+}
+
 const char *cgroup_path(const struct cgroup *cg)
 {
 	return cg->rel;

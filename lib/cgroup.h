@@ -124,6 +124,11 @@ int cgroup_open_existing(const char *path, struct cgroup **out, struct kerr *e);
 int cgroup_open_existing_in(const struct cgroup_info *info, const char *path, struct cgroup **out,
 			    struct kerr *e);
 
+/* Also try to remove the parent directories (the shared "krill" one) at
+ * cgroup_destroy(), as cgroup_create()'s handles do; for a handle that
+ * cgroup_open_existing() gave (OCI delete of krill's default path). */
+void cgroup_set_remove_parent(struct cgroup *cg);
+
 /* The path relative to the hierarchy roots, e.g. "/krill/ctr1"; save it
  * for cgroup_open_existing(). */
 const char *cgroup_path(const struct cgroup *cg);

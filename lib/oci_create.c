@@ -731,9 +731,11 @@ static int prepare_cgroup(const struct oci_spec *s, const char *id, struct cgrou
 	struct cgroup_limits lim = {.memory = s->c.memory, .cpus_milli = s->c.cpus_milli,
 	                            .pids = s->c.pids_limit, .oci_names = true,
 	                            .extra = cgroup_res_controllers(&s->res), .all_v1 = true};
-	_cleanup_free_ char *def = xasprintf("krill/%s", id);
-	const char *path = s->cgroups_path ? s->cgroups_path : def;
-	if (cgroup_create_path(path, &lim, cg, e) == 0) {
+	/* The default krill/ID: the shared "krill" parent goes with the last
+	 * container, as krill run's does (delete removes it too). */
+	int made = s->cgroups_path ? cgroup_create_path(s->cgroups_path, &lim, cg, e)
+	                           : cgroup_create("krill", id, &lim, cg, e);
+	if (made == 0) {
 		if (cgroup_res_apply(*cg, &s->res, e) == 0)
 			return 0;
 		cgroup_free(*cg); /* owned: removes it */
@@ -1028,6 +1030,13 @@ out:
 
 /* ---- delete ----------------------------------------------------------------- */
 
+/* Is the cgroup krill's default /krill/ID (no cgroupsPath)? */
+static bool default_cgroup(const struct oci_state *st, const char *id)
+{
+	_cleanup_free_ char *def = xasprintf("/krill/%s", id);
+	return st->cgroup && strcmp(st->cgroup, def) == 0;
+}
+
 int oci_delete(const char *root, const char *id, bool force, struct kerr *e)
 {
 	/* As runc: delete --force of a container that doesn't exist is no
@@ -1074,6 +1083,8 @@ int oci_delete(const char *root, const char *id, bool force, struct kerr *e)
 			usleep(1000);
 	}
 	if (cg) {
+		if (default_cgroup(&st, id))
+			cgroup_set_remove_parent(cg);
 		if (cgroup_destroy(cg, e) < 0)
 			klog(KLOG_WARN, "container %s: %s", id, e->msg);
 		cgroup_free(cg);
