@@ -677,6 +677,67 @@ static _Noreturn void init_begin(struct init *in)
 
 /* ---- create (P) ---------------------------------------------------------- */
 
+/* A map an unprivileged writer may set itself: its own ID, once. */
+static bool self_map(const struct userns_map *m, size_t n, unsigned id)
+{
+	return n == 1 && m[0].outside == id && m[0].count == 1;
+}
+
+/* newuidmap/newgidmap PID INSIDE OUTSIDE COUNT...: the setuid helpers of
+ * Debian's uidmap, which grant the ranges /etc/subuid and /etc/subgid give
+ * the caller.  Failures name the field. */
+static int map_helper(const char *tool, const char *field, pid_t pid, const struct userns_map *m,
+                      size_t n, struct kerr *e)
+{
+	char **argv = xcalloc(3 * n + 3, sizeof *argv);
+	size_t k = 0;
+	argv[k++] = xstrdup(tool);
+	argv[k++] = xasprintf("%d", (int)pid);
+	for (size_t i = 0; i < n; i++) {
+		argv[k++] = xasprintf("%u", m[i].inside);
+		argv[k++] = xasprintf("%u", m[i].outside);
+		argv[k++] = xasprintf("%u", m[i].count);
+	}
+	klog(KLOG_DEBUG, "running %s for %s", tool, field);
+	pid_t h = fork();
+	if (h == 0) {
+		execvp(tool, argv);
+		dprintf(2, "%s: error: %s: can't execute %s: %s\n", klog_prog, field, tool,
+		        strerror(errno));
+		_exit(EXIT_NOT_FOUND);
+	}
+	for (size_t i = 0; i < k; i++)
+		free(argv[i]);
+	free(argv);
+	int ws = 0;
+	if (h < 0)
+		return kerr_set(e, errno, "%s: can't fork %s", field, tool);
+	while (waitpid(h, &ws, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0)
+		return 0;
+	kerr_set(e, 0, "%s: %s failed (status %d)", field, tool, launch_status(ws));
+	return kerr_hint(e, "the ranges must be the caller's in /etc/subuid and /etc/subgid, and "
+	                    "%s (Debian package uidmap) installed", tool);
+}
+
+/* The new user namespace's maps.  Real root writes them; anyone else
+ * writes a map of its own IDs, and needs newuidmap/newgidmap for more, as
+ * runc's rootless mode does. */
+static int write_userns_maps(pid_t pid, const struct oci_spec *s, struct kerr *e)
+{
+	bool root = userns_real_root();
+	bool uid_self = self_map(s->uid_maps, s->nuid_maps, geteuid());
+	bool gid_self = self_map(s->gid_maps, s->ngid_maps, getegid());
+	if (root || (uid_self && gid_self))
+		return userns_write_maps(pid, s->uid_maps, s->nuid_maps, s->gid_maps, s->ngid_maps,
+		                         !root, e);
+	if (map_helper("newuidmap", "linux.uidMappings", pid, s->uid_maps, s->nuid_maps, e) < 0 ||
+	    map_helper("newgidmap", "linux.gidMappings", pid, s->gid_maps, s->ngid_maps, e) < 0)
+		return -1;
+	return 0;
+}
+
 static char *now_rfc3339(void)
 {
 	struct timespec ts;
@@ -880,9 +941,7 @@ int oci_create(const char *root, const struct oci_create_opts *o, pid_t *pid_out
 			}
 			goto out;
 		} else if (m.type == MSG_MAP) {
-			bool deny = geteuid() != 0;
-			if (userns_write_maps(c1, s.uid_maps, s.nuid_maps, s.gid_maps, s.ngid_maps,
-			                      deny, e) < 0)
+			if (write_userns_maps(c1, &s, e) < 0)
 				goto out;
 			msg_send(sync[0], MSG_MAP_DONE, 0, NULL);
 		} else if (m.type == MSG_PID) {
