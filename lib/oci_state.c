@@ -1,5 +1,6 @@
 /* oci_state.c: see oci_state.h. */
 #include "oci_state.h"
+#include "userns.h"
 #include "nsjoin.h"
 #include "util.h"
 
@@ -30,7 +31,9 @@ char *oci_state_root(const char *opt_root, struct kerr *e)
 		return xstrdup(opt_root);
 	}
 	_cleanup_free_ char *base = NULL;
-	if (geteuid() == 0) {
+	/* Root of a child user namespace (rootless podman) can't write /run:
+	 * it takes $XDG_RUNTIME_DIR, as other users do. */
+	if (userns_real_root()) {
 		base = xstrdup("/run/krill");
 	} else {
 		const char *xdg = getenv("XDG_RUNTIME_DIR");

@@ -238,6 +238,7 @@ static int run_cgroup(struct run *r, struct kerr *e)
 	if (cgroup_create(c->cgroup_parent ? c->cgroup_parent : "krill", name, &lim, &r->cg, e) < 0)
 		return -1;
 	klog(KLOG_VERBOSE, "cgroup %s", cgroup_path(r->cg));
+	r->host.cg = r->cg;
 	return cgroup_guard_start(r->cg, e);
 }
 

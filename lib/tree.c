@@ -345,6 +345,24 @@ static int default_binds(struct builder *b, struct kerr *e)
 		if (bind_into(b, &sys, e) < 0)
 			return -1;
 	}
+	if (b->h->cg) {
+		const char *dirs[CGROUP_MAX_HIER], *names[CGROUP_MAX_HIER];
+		size_t n = cgroup_dirs(b->h->cg, dirs, names, CGROUP_MAX_HIER);
+		/* Over the hierarchies' existing mount points inside the /sys
+		 * just bound (nothing is created, so the earlier-bind rule of
+		 * bind_into doesn't apply). */
+		for (size_t i = 0; i < n; i++) {
+			_cleanup_free_ char *dst = xasprintf("sys/fs/cgroup/%s", names[i]);
+			_cleanup_free_ char *src = xasprintf(TREE_OLDROOT "%s", dirs[i]);
+			_cleanup_close_ int fd = open_beneath(b->root_fd, dst, O_PATH | O_DIRECTORY);
+			if (fd < 0)
+				continue; /* not mounted there on this host */
+			char target[64];
+			snprintf(target, sizeof target, PROC_FD "%d", fd);
+			if (do_mount(src, target, NULL, MS_BIND, NULL, "the container's cgroup", e) < 0)
+				return -1;
+		}
+	}
 	if (b->h->fresh_proc) {
 		/* A new PID namespace needs its own /proc; the host's would
 		 * show the host's processes. */

@@ -13,6 +13,7 @@
 #ifndef KRILL_TREE_H
 #define KRILL_TREE_H
 
+#include "cgroup.h"
 #include "container.h"
 
 #define TREE_IMAGE_DIR "/image"   /* the image root, in the staging tmpfs */
@@ -30,6 +31,12 @@ struct tree_host {
 	bool fresh_proc;      /* a new PID namespace: mount a new /proc */
 	bool fresh_sys;       /* a new network namespace: mount a new /sys */
 	bool own_mount_ns;    /* unshare a mount namespace before the final pivot */
+	/* --memory/--cpus/--pids-limit: the container's cgroup.  Each of its
+	 * directories is bound over /sys/fs/cgroup/HIERARCHY, so the
+	 * container reads its own limits there (a v1 or hybrid host: a
+	 * cgroup namespace alone doesn't change what a bind of the host's
+	 * hierarchies shows). */
+	const struct cgroup *cg;
 };
 
 int tree_stage(struct kerr *e);

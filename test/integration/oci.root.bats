@@ -188,13 +188,3 @@ start_receiver() { # SOCKET OUT
 	[ "$(cat /proc/sys/net/ipv4/ip_forward)" != 1 ] || [ "$(ip netns identify 2>/dev/null)" = "" ]
 }
 
-@test "oci root: podman drives krill-oci as its runtime" {
-	command -v podman >/dev/null || skip "podman is not installed on this host"
-	podman info >/dev/null 2>&1 || skip "podman can't run here: $(podman info 2>&1 | tail -1)"
-	tar -C "$TINY" -cf "$SCRATCH/tiny.tar" .
-	img=$(podman import "$SCRATCH/tiny.tar" krill-tiny-test)
-	run podman --runtime "$KRILL_OCI" run --rm krill-tiny-test echo hi
-	podman rmi -f "$img" >/dev/null 2>&1 || true
-	assert_status 0
-	assert_output "hi"
-}
