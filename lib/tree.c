@@ -359,6 +359,17 @@ struct bind_req {
 	bool src_is_staged;     /* src is a path in the staging tmpfs */
 };
 
+/* Is the missing dst missing inside a mount that isn't the image's or
+ * krill's own (so that no layer could have made it)? */
+static bool dest_missing_in_bind(const struct builder *b, const char *dst)
+{
+	_cleanup_free_ char *prefix = NULL, *rest = NULL;
+	if (path_missing(b->root_fd, dst, &prefix, &rest) != 0)
+		return false;
+	_cleanup_close_ int fd = open_beneath(b->root_fd, prefix, O_PATH | O_DIRECTORY);
+	return fd >= 0 && !mount_allowed(b->root_fd, fd, &b->own);
+}
+
 /* A default bind skipped: say why with -v.  Always 0. */
 static int skip_note(const struct bind_req *r, const char *why)
 {
@@ -405,6 +416,10 @@ static int bind_into(struct builder *b, const struct bind_req *r, struct kerr *e
 		if (r->optional && (err == ENOENT || err == ENOTDIR))
 			return skip_note(r, "its destination is missing and can't be made");
 		if (err == ENOENT && !b->writable) {
+			if (dest_missing_in_bind(b, r->dst))
+				return kerr_set(e, 0, "%s: destination %s leads into a bind mount from "
+				                      "the host (symlink); nothing is created there",
+				                r->what, r->dst);
 			kerr_set(e, 0, "%s: destination %s doesn't exist in the image", r->what,
 			         r->dst);
 			return kerr_hint(e, "create it in the image, or use -W to create it in a "
