@@ -393,8 +393,8 @@ static int bind_into(struct builder *b, const struct bind_req *r, struct kerr *e
 	/* A dangling link at an optional destination (systemd's
 	 * /etc/resolv.conf -> /run/systemd/resolve/stub-resolv.conf): bind
 	 * over its target, made in krill's underlay or -W overlay. */
-	bool create = r->create || (r->dst_optional && !b->c->write &&
-	                            dest_dangling(b->root_fd, r->dst));
+	bool dangling = r->dst_optional && dest_dangling(b->root_fd, r->dst);
+	bool create = r->create || (dangling && !b->c->write);
 	if (b->planning) {
 		_cleanup_close_ int fd = open_beneath(b->root_fd, r->dst, O_PATH);
 		if (fd < 0 && errno == ENOENT && create) {
@@ -411,7 +411,7 @@ static int bind_into(struct builder *b, const struct bind_req *r, struct kerr *e
 	if (dst < 0) {
 		int err = errno;
 		if (r->dst_optional)
-			return err == ENOENT && !create ? 0 : skip_note(r, err == ENOENT ?
+			return err == ENOENT && !dangling ? 0 : skip_note(r, err == ENOENT ?
 			       "its symlink's target is missing and can't be made" : e->msg);
 		if (r->optional && (err == ENOENT || err == ENOTDIR))
 			return skip_note(r, "its destination is missing and can't be made");

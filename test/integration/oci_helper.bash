@@ -73,7 +73,7 @@ assert_oci_clean() {
 	left=$(ls -A "$ROOT" 2>/dev/null || true)
 	[ -z "$left" ] || fail "state left: $left"
 	for _ in $(seq 50); do
-		left=$(pgrep -u "$(id -u)" -x krill-oci || true)
+		left=$(krill_pids krill-oci)
 		[ -z "$left" ] && break
 		sleep 0.02
 	done
