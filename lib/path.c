@@ -246,7 +246,7 @@ static int walk_in_root(int root_fd, const char *path, const struct walk_opts *o
 			if (target[0] == '/') /* absolute: from the root, as in a chroot */
 				walk_pop(&w, 0);
 			*end = saved;
-			char *next = xasprintf("%s/%s", target, end);
+			char *next = *end ? xasprintf("%s%s", target, end) : xstrdup(target);
 			free(todo);
 			todo = p = next;
 			continue;
