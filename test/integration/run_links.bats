@@ -37,11 +37,23 @@ link_image() { # KIND
 			ln -s "../../../../../../../etc/$base.real" "$img$f" ;;
 		esac
 	done
+	# A directory bind (as /var/spool/slurmd is on a Slurm node), from the
+	# site config.
+	f=/var/spool/site
+	mkdir -p "$img/var/spool"
+	case $1 in
+	abs) mkdir "$img$f.real"; ln -s "$f.real" "$img$f" ;;
+	rel) mkdir "$img$f.real"; ln -s "site.real" "$img$f" ;;
+	dangling) ln -s /run/slurm/spool "$img$f" ;;
+	dir) mkdir "$img/opt/site.d"; ln -s /opt/site.d "$img$f" ;;
+	outside) mkdir "$img$f.real"; ln -s "../../../../../var/spool/site.real" "$img$f" ;;
+	esac
 	echo "$img"
 }
 
 site_config() {
-	printf '[run]\nbinds = ?%s:/etc/site.conf\n' "$SCRATCH/site.conf" > "$SCRATCH/krill.conf"
+	printf '[run]\nbinds = ?%s:/etc/site.conf, ?%s:/var/spool/site\n' "$SCRATCH/site.conf" \
+		"$SCRATCH/a" > "$SCRATCH/krill.conf"
 	export KRILL_CONFIG=$SCRATCH/krill.conf
 }
 
@@ -52,7 +64,8 @@ show_defaults() { # IMAGE [KRILL OPTIONS...]
 	run "$KRILL" run -v "$@" "$img" -- sh -c \
 		'for f in /etc/hosts /etc/resolv.conf /etc/machine-id /etc/site.conf; do
 			if [ -f "$f" ]; then echo "$f: $(md5sum < "$f" | cut -c1-8)"; else echo "$f: none"; fi
-		done'
+		done
+		echo "/var/spool/site: $(cat /var/spool/site/which 2>/dev/null || echo none)"'
 }
 
 host_sum() { echo "$1: $(md5sum < "$2" | cut -c1-8)"; }
@@ -63,6 +76,7 @@ expect_host_files() {
 	assert_line "$(host_sum /etc/resolv.conf /etc/resolv.conf)"
 	[ -e /etc/machine-id ] && assert_line "$(host_sum /etc/machine-id /etc/machine-id)"
 	assert_line "$(host_sum /etc/site.conf "$SCRATCH/site.conf")"
+	assert_line "/var/spool/site: a"
 }
 
 each_image_type() { # KIND: sets IMAGES_OF_KIND to the directory and SquashFS images
@@ -93,7 +107,7 @@ each_image_type() { # KIND: sets IMAGES_OF_KIND to the directory and SquashFS im
 	for img in $IMAGES_OF_KIND; do
 		show_defaults "$img"
 		expect_host_files
-		assert_line "krill: making 4 missing mount points in a tmpfs under the image"
+		assert_line "krill: making 5 missing mount points in a tmpfs under the image"
 		show_defaults "$img" -W
 		expect_host_files
 	done
@@ -118,6 +132,8 @@ each_image_type() { # KIND: sets IMAGES_OF_KIND to the directory and SquashFS im
 			assert_line "krill: not binding $f: it is a directory in the image"
 			assert_line "$f: none"
 		done
+		# A directory bind onto a link to a directory is what it should be.
+		assert_line "/var/spool/site: a"
 	done
 }
 
