@@ -399,7 +399,7 @@ static int bind_into(struct builder *b, const struct bind_req *r, struct kerr *e
 		_cleanup_close_ int fd = open_beneath(b->root_fd, r->dst, O_PATH);
 		if (fd < 0 && errno == ENOENT && create) {
 			if (plan_add(b, r->dst, is_file, r->what, e) < 0)
-				return r->dst_optional ? skip_note(r, e->msg) : -1;
+				return r->dst_optional ? 0 : -1; /* the second pass notes it */
 		} else if (fd < 0) {
 			return 0; /* the second pass says why */
 		}
