@@ -82,3 +82,32 @@ teardown() {
 	run "$KRILL" run "$SCRATCH/img" -- head -c 1 /dev/zero
 	assert_status 0
 }
+
+@test "root: the Slurm default bind (/var/spool/slurmd) onto each kind of link" {
+	# The host gets a /var/spool/slurmd only in a mount namespace of the
+	# test's own (a tmpfs over /var/spool), so the real host is untouched.
+	[ -d /var/spool ] || skip "the host has no /var/spool"
+	local kind img
+	for kind in abs rel dangling dir outside; do
+		img=$SCRATCH/img-$kind
+		cp -a "$TINY" "$img"
+		mkdir -p "$img/var/spool"
+		case $kind in
+		abs) mkdir "$img/var/spool/slurmd.real"; ln -s /var/spool/slurmd.real "$img/var/spool/slurmd" ;;
+		rel) mkdir "$img/var/spool/slurmd.real"; ln -s slurmd.real "$img/var/spool/slurmd" ;;
+		dangling) ln -s /run/slurm/spool "$img/var/spool/slurmd" ;;
+		dir) mkdir "$img/opt/spool"; ln -s /opt/spool "$img/var/spool/slurmd" ;;
+		outside) mkdir "$img/var/spool/slurmd.real"
+			ln -s ../../../../../../var/spool/slurmd.real "$img/var/spool/slurmd" ;;
+		esac
+		mksquashfs "$img" "$img.sqfs" -quiet -noappend -all-root >/dev/null
+		for i in "$img" "$img.sqfs"; do
+			run unshare -m sh -c 'mount --make-rprivate / && mount -t tmpfs krill-test /var/spool &&
+				mkdir /var/spool/slurmd && echo spool > /var/spool/slurmd/which &&
+				exec "$1" run "$2" -- cat /var/spool/slurmd/which' sh "$KRILL" "$i"
+			assert_status 0
+			assert_output "spool"
+		done
+	done
+	[ ! -e /var/spool/slurmd/which ] || [ "$(cat /var/spool/slurmd/which)" != spool ]
+}
