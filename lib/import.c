@@ -655,7 +655,7 @@ static int build_tree(struct job *j, int root_fd, struct kerr *e)
 			return -1;
 		if (j->cfg.workdir) {
 			/* docker creates a missing WorkingDir. */
-			int fd = mkpath_beneath(root_fd, j->cfg.workdir, false, 0755);
+			int fd = mkpath_beneath(root_fd, j->cfg.workdir, false, 0755, NULL);
 			if (fd < 0)
 				return kerr_set(e, errno, "can't create the image's WorkingDir %s", j->cfg.workdir);
 			close(fd);

@@ -131,6 +131,11 @@ struct init {
 	pid_t host_pid;    /* as P sees it, for the hooks' state */
 	char *exe;         /* process.args[0] resolved in the container */
 	unsigned preserve_fds;
+	/* The filesystems mount points and device nodes may be created on:
+	 * the rootfs's and those the runtime mounted (tmpfs, devpts, ...),
+	 * never a bind from the host (a symlink in the rootfs could lead
+	 * into a host volume otherwise). */
+	struct mount_set own;
 };
 
 static _Noreturn void init_die(struct init *in, struct kerr *e, int code)
@@ -146,8 +151,8 @@ static _Noreturn void init_die(struct init *in, struct kerr *e, int code)
 }
 
 /* tmpfs with tmpcopyup: the directory it covers, opened first. */
-static int mount_tmpfs_copyup(int root_fd, const struct oci_mount *m, struct tree_mount *tm,
-                              struct kerr *e)
+static int mount_tmpfs_copyup(struct init *in, int root_fd, const struct oci_mount *m,
+                              struct tree_mount *tm, struct kerr *e)
 {
 	_cleanup_close_ int from = open_beneath(root_fd, m->dst, O_RDONLY | O_DIRECTORY);
 	if (from < 0 && errno != ENOENT)
@@ -155,7 +160,7 @@ static int mount_tmpfs_copyup(int root_fd, const struct oci_mount *m, struct tre
 	/* Read-write until filled; the options' flags come after. */
 	unsigned long flags = tm->flags;
 	tm->flags &= ~MS_RDONLY;
-	if (tree_mount_at(root_fd, tm, e) < 0)
+	if (tree_mount_at(root_fd, tm, &in->own, e) < 0)
 		return -1;
 	if (from < 0)
 		return 0; /* nothing there to copy */
@@ -179,7 +184,7 @@ static int mount_fs(struct init *in, int root_fd, const struct oci_mount *m,
 	struct tree_mount tm = *tmp;
 	tm.type = m->type;
 	if (m->tmpcopyup)
-		return mount_tmpfs_copyup(root_fd, m, &tm, e);
+		return mount_tmpfs_copyup(in, root_fd, m, &tm, e);
 	if (strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0) {
 		/* A pure v2 host: the container's own cgroup2 mount (its
 		 * cgroup namespace shows its cgroup as the root).  v1 and
@@ -189,22 +194,22 @@ static int mount_fs(struct init *in, int root_fd, const struct oci_mount *m,
 		if (statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC) {
 			tm.type = "cgroup2";
 			tm.src = "cgroup2";
-			if (tree_mount_at(root_fd, &tm, e) == 0)
+			if (tree_mount_at(root_fd, &tm, &in->own, e) == 0)
 				return 0;
 			if (e->errnum != EPERM)
 				return -1;
 		} else if (in->cg) {
 			/* v1/hybrid: each hierarchy shows the container's own
 			 * cgroup as its root, as runc's binds do. */
-			return oci_cgroup_view(root_fd, m->dst, in->cg, m->flags, what, e);
+			return oci_cgroup_view(root_fd, m->dst, in->cg, m->flags, what, &in->own, e);
 		}
 		tm.type = NULL;
 		tm.src = "/sys/fs/cgroup";
 		tm.data = NULL;
 		tm.flags |= MS_REC;
-		return tree_mount_at(root_fd, &tm, e);
+		return tree_mount_at(root_fd, &tm, &in->own, e);
 	}
-	if (tree_mount_at(root_fd, &tm, e) == 0)
+	if (tree_mount_at(root_fd, &tm, &in->own, e) == 0)
 		return 0;
 	/* Without a network (sysfs) or IPC (mqueue) namespace of its own, a
 	 * user namespace may not mount these: bind the host's, as runc's
@@ -218,12 +223,13 @@ static int mount_fs(struct init *in, int root_fd, const struct oci_mount *m,
 	tm.src = host;
 	tm.data = NULL;
 	tm.flags |= MS_REC;
-	return tree_mount_at(root_fd, &tm, e);
+	return tree_mount_at(root_fd, &tm, &in->own, e);
 }
 
 /* A bind with copy-symlink whose source is a symlink: the link itself,
  * not what it points to (crun's option; podman uses it for /etc/localtime). */
-static int copy_symlink(int root_fd, const struct oci_mount *m, const char *what, struct kerr *e)
+static int copy_symlink(struct init *in, int root_fd, const struct oci_mount *m, const char *what,
+                        struct kerr *e)
 {
 	char target[PATH_MAX];
 	ssize_t n = readlink(m->src, target, sizeof target - 1);
@@ -234,7 +240,7 @@ static int copy_symlink(int root_fd, const struct oci_mount *m, const char *what
 	char *dn = dirname(dir), *bn = basename(base);
 	_cleanup_close_ int dfd = open_beneath(root_fd, dn, O_PATH | O_DIRECTORY);
 	if (dfd < 0 && errno == ENOENT)
-		dfd = mkpath_beneath(root_fd, dn, false, 0755);
+		dfd = mkpath_beneath(root_fd, dn, false, 0755, &in->own);
 	if (dfd < 0)
 		return kerr_set(e, errno, "%s: can't open %s", what, dn);
 	if (unlinkat(dfd, bn, 0) < 0 && errno != ENOENT)
@@ -254,9 +260,9 @@ static int mount_one(struct init *in, int root_fd, size_t i, struct kerr *e)
 	if (m->bind) {
 		struct stat st;
 		if (m->copy_symlink && lstat(m->src, &st) == 0 && S_ISLNK(st.st_mode))
-			return copy_symlink(root_fd, m, what, e);
+			return copy_symlink(in, root_fd, m, what, e);
 		tm.flags |= m->rec ? MS_REC : 0;
-		r = tree_mount_at(root_fd, &tm, e);
+		r = tree_mount_at(root_fd, &tm, &in->own, e);
 	} else {
 		r = mount_fs(in, root_fd, m, &tm, what, e);
 	}
@@ -283,14 +289,17 @@ static int make_device(struct init *in, int root_fd, const struct oci_device *d,
 	_cleanup_free_ char *what = xasprintf("linux.devices (%s)", d->path);
 	if (in->in_userns || !userns_real_root()) {
 		struct tree_mount tm = {.src = d->path, .dst = d->path, .what = what};
-		return tree_mount_at(root_fd, &tm, e);
+		return tree_mount_at(root_fd, &tm, &in->own, e);
 	}
 	_cleanup_free_ char *dir = xstrdup(d->path), *base = xstrdup(d->path);
 	char *dn = dirname(dir), *bn = basename(base);
-	_cleanup_close_ int dfd = strcmp(dn, "/") == 0 ? open_beneath(root_fd, ".", O_PATH)
-	                                               : open_beneath(root_fd, dn, O_PATH | O_DIRECTORY);
-	if (dfd < 0 && errno == ENOENT)
-		dfd = mkpath_beneath(root_fd, dn, false, 0755);
+	_cleanup_close_ int dfd = mkpath_beneath(root_fd, dn, false, 0755, &in->own);
+	if (dfd < 0 && errno == ELOOP)
+		return kerr_set(e, 0, "%s: %s: symlink loop", what, dn);
+	if ((dfd < 0 && errno == EXDEV) || (dfd >= 0 && !mount_allowed(root_fd, dfd, &in->own)))
+		return kerr_set(e, 0, "%s: %s leads into a bind mount from the host (symlink); "
+		                      "device nodes are made only on the rootfs and the runtime's "
+		                      "own mounts", what, dn);
 	if (dfd < 0)
 		return kerr_set(e, errno, "%s: can't open %s", what, dn);
 	mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
@@ -324,6 +333,10 @@ static int make_devices(struct init *in, int root_fd, struct kerr *e)
 			return -1;
 	/* The links every runtime provides. */
 	_cleanup_close_ int dev = open_beneath(root_fd, "dev", O_PATH | O_DIRECTORY);
+	if (dev >= 0 && !mount_allowed(root_fd, dev, &in->own))
+		return kerr_set(e, 0, "/dev leads into a bind mount from the host (symlink); its "
+		                      "links (fd, stdin, ptmx...) are made only on the rootfs and "
+		                      "the runtime's own mounts");
 	static const char *const links[][2] = {
 		{"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"},
 		{"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
@@ -360,7 +373,7 @@ static int mask_paths(const struct oci_spec *s, struct kerr *e)
 		struct tree_mount tm = {.src = s->readonly.v[i], .dst = s->readonly.v[i],
 		                        .flags = MS_REC | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
 		                        .what = what, .optional = true, .no_create = true};
-		if (tree_mount_at(root, &tm, e) < 0)
+		if (tree_mount_at(root, &tm, NULL, e) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < s->masked.n; i++) {
@@ -378,7 +391,7 @@ static int mask_paths(const struct oci_spec *s, struct kerr *e)
 		} else {
 			tm.src = "/dev/null";
 		}
-		if (tree_mount_at(root, &tm, e) < 0)
+		if (tree_mount_at(root, &tm, NULL, e) < 0)
 			return -1;
 	}
 	return 0;
@@ -538,6 +551,7 @@ static _Noreturn void init_container(struct init *in)
 		kerr_set(&e, errno, "root.path: can't open %s", rootfs);
 		init_die(in, &e, EXIT_KRILL);
 	}
+	mount_set_add_fd(&in->own, root_fd);
 	for (size_t i = 0; i < s->nmounts; i++)
 		if (mount_one(in, root_fd, i, &e) < 0)
 			init_die(in, &e, EXIT_KRILL);

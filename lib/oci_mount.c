@@ -147,12 +147,12 @@ int oci_mount_rattr(int root_fd, const char *dst, uint64_t set, uint64_t clr, co
 }
 
 int oci_cgroup_view(int root_fd, const char *dst, const struct cgroup *cg, unsigned long flags,
-                    const char *what, struct kerr *e)
+                    const char *what, struct mount_set *own, struct kerr *e)
 {
 	unsigned long keep = flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
 	struct tree_mount tm = {.src = "tmpfs", .type = "tmpfs", .dst = dst, .flags = keep,
 	                        .data = "mode=755", .what = what};
-	if (tree_mount_at(root_fd, &tm, e) < 0)
+	if (tree_mount_at(root_fd, &tm, own, e) < 0)
 		return -1;
 	_cleanup_close_ int top = open_beneath(root_fd, dst, O_PATH | O_DIRECTORY);
 	if (top < 0)
@@ -164,7 +164,7 @@ int oci_cgroup_view(int root_fd, const char *dst, const struct cgroup *cg, unsig
 		struct tree_mount b = {.src = dirs[i], .dst = sub,
 		                       .flags = flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC),
 		                       .what = what};
-		if (tree_mount_at(root_fd, &b, e) < 0)
+		if (tree_mount_at(root_fd, &b, own, e) < 0)
 			return -1;
 		/* cpu,cpuacct: the links the host has (cpu -> cpu,cpuacct). */
 		if (strchr(names[i], ',')) {

@@ -7,6 +7,7 @@
 
 #include "cgroup.h"
 #include "err.h"
+#include "path.h"
 
 #include <stdint.h>
 
@@ -28,6 +29,6 @@ int oci_mount_rattr(int root_fd, const char *dst, uint64_t set, uint64_t clr, co
  * limits, and no other cgroup is visible.  flags: the mount's MS_RDONLY,
  * MS_NOSUID, MS_NODEV, MS_NOEXEC. */
 int oci_cgroup_view(int root_fd, const char *dst, const struct cgroup *cg, unsigned long flags,
-                    const char *what, struct kerr *e);
+                    const char *what, struct mount_set *own, struct kerr *e);
 
 #endif
