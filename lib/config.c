@@ -3,6 +3,7 @@
  * the result into struct container.  See config.h and krill.conf(5). */
 #include "config.h"
 #include "bind_spec.h"
+#include "cdi.h"
 #include "log.h"
 
 #include <ctype.h>
@@ -47,6 +48,8 @@ void config_free(struct krill_config *cfg)
 	strv_free(&cfg->env_keep);
 	free(cfg->cgroup_parent);
 	free(cfg->oci_root);
+	free(cfg->cdi_dirs);
+	strv_free(&cfg->cdi_devices);
 	free(cfg->user);
 	memset(cfg, 0, sizeof *cfg);
 }
@@ -76,7 +79,7 @@ static int fail(struct parse_state *st, const char *fmt, ...)
 	return kerr_set(st->e, 0, "%s:%d: %s", st->filename, st->lineno, why);
 }
 
-static const char *const sections[] = {"run", "join", "squash", "cgroup", "oci", "log"};
+static const char *const sections[] = {"run", "join", "squash", "cgroup", "oci", "cdi", "log"};
 
 /* The canonical name of section s[0..len), blanks around it ignored. */
 static const char *section_find(const char *s, size_t len)
@@ -370,6 +373,43 @@ static int set_env_keep(struct parse_state *st, const char *key, const char *v)
 	return 0;
 }
 
+static int set_cdi_dirs(struct parse_state *st, const char *key, const char *v)
+{
+	const char *why;
+	if (cdi_dirs_check(v, &why) < 0)
+		return fail(st, "%s: %s, got '%s'", key, why, v);
+	free(st->cfg->cdi_dirs);
+	st->cfg->cdi_dirs = xstrdup(v);
+	return 0;
+}
+
+static int device_item(struct parse_state *st, const char *key, const char *dev, void *ctx)
+{
+	const char *why;
+	if (cdi_device_arg_check(dev, &why) < 0)
+		return fail(st, "%s: '%s': %s", key, dev, why);
+	strv_push(ctx, dev);
+	return 0;
+}
+
+static int set_cdi_devices(struct parse_state *st, const char *key, const char *v)
+{
+	struct krill_config *cfg = st->cfg;
+	struct strv l = {0};
+	if (split_list(st, key, v, device_item, &l) < 0) {
+		strv_free(&l);
+		return -1;
+	}
+	if (cfg->cdi_devices_gen != cfg->gen) {
+		strv_free(&cfg->cdi_devices);
+		cfg->cdi_devices_gen = cfg->gen;
+	}
+	for (size_t i = 0; i < l.n; i++)
+		strv_push_owned(&cfg->cdi_devices, l.v[i]);
+	free(l.v);
+	return 0;
+}
+
 static const struct key {
 	const char *section, *name;
 	int (*set)(struct parse_state *st, const char *key, const char *value);
@@ -379,6 +419,7 @@ static const struct key {
     {"run", "env-keep", set_env_keep},	     {"join", "timeout", set_timeout},
     {"squash", "threads", set_threads},	     {"cgroup", "parent", set_cgroup_parent},
     {"oci", "root", set_oci_root},	     {"log", "syslog", set_syslog},
+    {"cdi", "dirs", set_cdi_dirs},	     {"cdi", "devices", set_cdi_devices},
 };
 
 /* inih's handler: nonzero means success. */
@@ -601,4 +642,7 @@ void config_apply(const struct krill_config *cfg, struct container *c)
 	c->join_timeout = cfg->join_timeout;
 	c->squash_threads = cfg->squash_threads;
 	replace_str(&c->cgroup_parent, cfg->cgroup_parent);
+	replace_str(&c->cdi_dirs, cfg->cdi_dirs);
+	for (size_t i = 0; i < cfg->cdi_devices.n; i++)
+		strv_push(&c->devices, cfg->cdi_devices.v[i]);
 }

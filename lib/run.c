@@ -12,6 +12,7 @@
  *   exec           environment, no_new_privs, caps, seccomp, execvp
  */
 #include "run.h"
+#include "cdi.h"
 #include "cgroup.h"
 #include "fdpass.h"
 #include "join.h"
@@ -354,6 +355,10 @@ static int run_container_side(struct run *r, struct kerr *e)
 	r->host.own_mount_ns = r->supervise;
 	if (tree_finish(c, &r->host, e) < 0)
 		return EXIT_KRILL;
+	/* CDI createContainer hooks: the container's root is their view. */
+	bool writable = c->write || c->write_fake;
+	if (cdi_hooks_run(c->cdi, CDI_HOOK_CREATE, writable, e) < 0)
+		return EXIT_KRILL;
 
 	struct strv env = {0};
 	if (launch_prepare(c, environ, &env, e) < 0)
@@ -397,6 +402,8 @@ static int run_container_side(struct run *r, struct kerr *e)
 			return EXIT_KRILL;
 	}
 	if (r->ns_sock[1] >= 0 && send_namespaces(r->ns_sock[1], e) < 0)
+		return EXIT_KRILL;
+	if (cdi_hooks_run(c->cdi, CDI_HOOK_START, writable, e) < 0)
 		return EXIT_KRILL;
 	return launch_exec(c, c->argv, env.v, &r->sec, e);
 }

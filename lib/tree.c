@@ -7,6 +7,7 @@
  * bind onto a host path; mounts then target the resolved fd through
  * /proc/self/fd, which closes the window between checking and mounting. */
 #include "tree.h"
+#include "cdi.h"
 #include "log.h"
 #include "path.h"
 
@@ -328,8 +329,14 @@ static int default_binds(struct builder *b, struct kerr *e)
 		"/opt/cray", "/var/opt/cray", "/etc/opt/cray", "/var/lib/hugetlbfs",
 	};
 	struct bind_req dev = {.src = "/dev", .dst = "/dev", .what = "/dev", .flags = MS_REC};
-	if (bind_into(b, &dev, e) < 0)
+	if (b->c->cdi && b->c->cdi->own_dev) {
+		/* Renamed or created CDI device nodes (cdi_apply.c). */
+		if (cdi_dev_build(b->c->cdi, b->root_fd, b->h->privileged, e) < 0)
+			return -1;
+		strv_push(&b->mounted, "/dev");
+	} else if (bind_into(b, &dev, e) < 0) {
 		return -1;
+	}
 	if (b->h->fresh_sys) {
 		/* A new network namespace: sysfs shows the network devices of
 		 * the namespace that mounts it, so the host's would list the
