@@ -206,8 +206,9 @@ static int emulate_ldcache(const struct cdi_plan_hook *h, struct kerr *e)
 		if (access(where[i], X_OK) == 0)
 			ldconfig = where[i];
 	if (!ldconfig) {
-		klog(KLOG_WARN, "%s: update-ldcache: the image has no ldconfig; the injected "
-		     "libraries are not in its ld.so.cache", h->hook->where);
+		/* A static (busybox, musl) image: no ld.so.cache to update. */
+		klog(KLOG_VERBOSE, "%s: update-ldcache: the image has no ldconfig: nothing to "
+		     "update", h->hook->where);
 		return 0;
 	}
 	struct strv argv = {0};
