@@ -570,3 +570,45 @@ void cdi_plan_free(struct cdi_plan *p)
 	free(p->gids);
 	free(p);
 }
+
+/* ---- krill check ----------------------------------------------------------- */
+
+static bool spec_names_node(const struct cdi_spec *s, const char *path)
+{
+	for (size_t k = 0; k < s->ndevices; k++)
+		for (size_t i = 0; i < s->devices[k].edits.nnodes; i++)
+			if (same_path(s->devices[k].edits.nodes[i].path, path))
+				return true;
+	return false;
+}
+
+void cdi_gpu_coverage(const char *dirs, size_t *gpus, size_t *covered, char **file,
+                      struct kerr *e)
+{
+	*gpus = *covered = 0;
+	*file = NULL;
+	struct strv nodes = {0};
+	DIR *d = opendir("/dev");
+	struct dirent *de;
+	while (d && (de = readdir(d)))
+		if (!strncmp(de->d_name, "nvidia", 6) && de->d_name[6] &&
+		    strspn(de->d_name + 6, "0123456789") == strlen(de->d_name + 6))
+			strv_push_owned(&nodes, xasprintf("/dev/%s", de->d_name));
+	if (d)
+		closedir(d);
+	*gpus = nodes.n;
+	struct cdi_registry r;
+	if (nodes.n && cdi_registry_load(dirs, false, &r, e) == 0) {
+		for (size_t g = 0; g < nodes.n; g++)
+			for (size_t i = 0; i < r.n; i++)
+				if (!strcmp(r.specs[i].kind, "nvidia.com/gpu") &&
+				    spec_names_node(&r.specs[i], nodes.v[g])) {
+					(*covered)++;
+					if (!*file)
+						*file = xstrdup(r.specs[i].file);
+					break;
+				}
+		cdi_registry_free(&r);
+	}
+	strv_free(&nodes);
+}

@@ -93,6 +93,13 @@ int cdi_dev_build(const struct cdi_plan *p, int root_fd, bool privileged, struct
 int cdi_hooks_run(const struct cdi_plan *p, enum cdi_hook_stage stage, bool writable,
                   struct kerr *e);
 
+/* For krill check: the host's /dev/nvidiaN GPUs, and how many of them a
+ * device of kind nvidia.com/gpu in the specs of dirs names (file: the
+ * first spec that does, or NULL).  A spec that doesn't load counts as none,
+ * with e saying why. */
+void cdi_gpu_coverage(const char *dirs, size_t *gpus, size_t *covered, char **file,
+                      struct kerr *e);
+
 /* krill cdi list|generate: argv[0] is "cdi".  Returns an exit status. */
 int cdi_main(int argc, char **argv);
 
