@@ -38,7 +38,7 @@ krill_src=${KRILL:-$top/krill}
 runs=${BENCH_RUNS:-100}
 tree_reps=${BENCH_TREE_REPS:-3}
 join_reps=${BENCH_JOIN_REPS:-5}
-sections=${BENCH_SECTIONS:-a b c d e}
+sections=${BENCH_SECTIONS:-a b c d e f}
 results=$top/test/bench/results.md
 work=$top/test/bench/work
 
@@ -595,10 +595,64 @@ section_e() {
 	md "| create + start + delete | $(cell oci-krill-csd) | $(cell oci-runc-csd) | $r |"
 }
 
+# f. CDI (issue 15): the startup cost of --device with 2 renamed nodes and 20
+# library mounts, and parsing 10 spec files of 200 devices each.
+section_f() {
+	md ""
+	md "## f. CDI devices"
+	md ""
+	note "== f. CDI"
+	local d=$S/cdi i k
+	mkdir -p "$d/specs" "$d/parse" "$d/empty" "$d/lib"
+	cp -a "$S/tiny" "$d/img"
+	mkdir -p "$d/img/usr/lib/kgpu"
+	{
+		printf 'cdiVersion: 0.6.0\nkind: krill.test/gpu\ndevices:\n'
+		printf '  - name: gpu0\n    containerEdits:\n      deviceNodes: [{path: /dev/kgpu0, hostPath: /dev/zero}]\n'
+		printf '  - name: gpu1\n    containerEdits:\n      deviceNodes: [{path: /dev/kgpu1, hostPath: /dev/full}]\n'
+		printf 'containerEdits:\n  env: [KGPU=1]\n  mounts:\n'
+		for i in $(seq 20); do
+			echo "lib $i" > "$d/lib/libkgpu$i.so"
+			: > "$d/img/usr/lib/kgpu/libkgpu$i.so"
+			printf '    - {hostPath: %s, containerPath: /usr/lib/kgpu/libkgpu%s.so, options: [ro, bind]}\n' "$d/lib/libkgpu$i.so" "$i"
+		done
+	} > "$d/specs/gpu.yaml"
+	sed 's|/dev/kgpu0, hostPath: /dev/zero|/dev/zero|; s|/dev/kgpu1, hostPath: /dev/full|/dev/full|; s|krill.test/gpu|krill.test/same|' \
+		"$d/specs/gpu.yaml" > "$d/specs/same.yaml"
+	for k in $(seq 10); do
+		{
+			printf 'cdiVersion: 0.6.0\nkind: krill.test/p%s\ndevices:\n' "$k"
+			for i in $(seq 200); do
+				printf '  - name: d%s\n    containerEdits:\n      deviceNodes: [{path: /dev/d%s, hostPath: /dev/zero, type: c, major: 1, minor: 5}]\n      env: [D%s=1]\n' "$i" "$i" "$i"
+			done
+		} > "$d/parse/p$k.yaml"
+	done
+	chmod -R a+rX "$d"
+	[ "$is_root" = 1 ] && chown -R "$user" "$d/img"
+	bench_group user \
+		cdi-plain "$K run $d/img -- /bin/true" \
+		cdi-all "$K run --cdi-dirs=$d/specs --device=krill.test/gpu=all $d/img -- /bin/true" \
+		cdi-same "$K run --cdi-dirs=$d/specs --device=krill.test/same=all $d/img -- /bin/true" \
+		cdi-list-empty "$K cdi list --cdi-dirs=$d/empty" \
+		cdi-list-2000 "$K cdi list --cdi-dirs=$d/parse"
+	md "| what | median | added | target |"
+	md "|---|---|---|---|"
+	local add
+	add() { # A B -> "1.23 ms"
+		if [ -n "${MED[$1]:-}" ] && [ -n "${MED[$2]:-}" ]; then
+			awk -v a="${MED[$1]}" -v b="${MED[$2]}" 'BEGIN { printf "%.2f ms", (a - b) * 1000 }'
+		else echo n/a; fi
+	}
+	md "| plain run, tiny (dir) | $(cell cdi-plain) | | |"
+	md "| --device=krill.test/gpu=all: 2 renamed nodes (own /dev) + 20 library mounts | $(cell cdi-all) | $(add cdi-all cdi-plain) | ≤ 1 ms |"
+	md "| the same with the nodes at their host paths (host /dev) | $(cell cdi-same) | $(add cdi-same cdi-plain) | ≤ 1 ms |"
+	md "| krill cdi list, 10 specs × 200 devices, minus an empty dir | $(cell cdi-list-2000) | $(add cdi-list-2000 cdi-list-empty) | ≤ 5 ms |"
+}
+
 for s in $sections; do
 	case $s in
-	a | b | c | d | e) "section_$s" ;;
-	*) die "unknown section '$s' (a b c d e)" ;;
+	a | b | c | d | e | f) "section_$s" ;;
+	*) die "unknown section '$s' (a b c d e f)" ;;
 	esac
 done
 
