@@ -89,9 +89,14 @@ void cdi_plan_free(struct cdi_plan *p);
 int cdi_dev_build(const struct cdi_plan *p, int root_fd, bool privileged, struct kerr *e);
 
 /* In the container, after pivot_root: the hooks of one stage.  writable:
- * the root may be written (-w, -W, or root). */
+ * the root may be written (-w, -W).  caps: as real root, the capability
+ * sets of the container's root (krill's runtime default, or as changed by
+ * --cap-add/--cap-drop): the hooks, which are programs of the image, then
+ * run in a child with only those and no_new_privs, never with the full
+ * privilege krill holds during setup.  NULL unprivileged. */
+struct capsets;
 int cdi_hooks_run(const struct cdi_plan *p, enum cdi_hook_stage stage, bool writable,
-                  struct kerr *e);
+                  const struct capsets *caps, struct kerr *e);
 
 /* For krill check: the host's /dev/nvidiaN GPUs, and how many of them a
  * device of kind nvidia.com/gpu in the specs of dirs names (file: the

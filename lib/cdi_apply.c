@@ -13,6 +13,7 @@
  *
  * Hooks: see doc/cdi.md, "Hooks". */
 #include "cdi.h"
+#include "caps.h"
 #include "log.h"
 #include "oci_hooks.h"
 #include "path.h"
@@ -24,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -243,6 +245,15 @@ static int emulate_symlinks(const struct cdi_plan_hook *h, int root, struct kerr
 		if (dir < 0)
 			return kerr_set(e, errno, "%s: create-symlinks: can't create %s", h->hook->where,
 			                link);
+		/* Not into a bind of a host directory (/tmp, $HOME): that would
+		 * write on the host. */
+		uint64_t root_mnt = 0, mnt = 1;
+		if (mount_of(root, &root_mnt, NULL) == 0 && mount_of(dir, &mnt, NULL) == 0 &&
+		    mnt != root_mnt) {
+			klog(KLOG_VERBOSE, "create-symlinks %s: skipped: not on the container's own "
+			     "filesystem", sep + 2);
+			continue;
+		}
 		if (symlinkat(target, dir, base) < 0 && errno != EEXIST)
 			return kerr_set(e, errno, "%s: create-symlinks: can't create %s", h->hook->where,
 			                sep + 2);
@@ -276,11 +287,63 @@ static int emulate_chmod(const struct cdi_plan_hook *h, int root, struct kerr *e
 	return 0;
 }
 
+static int run_hooks(const struct cdi_plan *p, enum cdi_hook_stage stage, bool writable,
+                     struct kerr *e);
+
 int cdi_hooks_run(const struct cdi_plan *p, enum cdi_hook_stage stage, bool writable,
-                  struct kerr *e)
+                  const struct capsets *caps, struct kerr *e)
 {
-	if (!p)
+	bool any = false;
+	for (size_t i = 0; p && i < p->nhooks; i++)
+		any |= p->hooks[i].stage == stage;
+	if (!any)
 		return 0;
+	if (!caps)
+		return run_hooks(p, stage, writable, e);
+	/* Real root: the hooks (and ldconfig) are the image's programs; they
+	 * get what the container's root gets, in a child of their own. */
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return kerr_set(e, errno, "can't create a pipe");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return kerr_set(e, errno, "can't fork for the CDI hooks");
+	}
+	if (pid == 0) {
+		close(pipefd[0]);
+		int rc = -1;
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+			kerr_set(e, errno, "can't set no_new_privs");
+		else if (caps_apply(caps, e) == 0)
+			rc = run_hooks(p, stage, writable, e);
+		if (rc < 0 && write(pipefd[1], e, sizeof *e) < 0)
+			_exit(2);
+		_exit(rc < 0);
+	}
+	close(pipefd[1]);
+	struct kerr child = {0};
+	ssize_t n;
+	do
+		n = read(pipefd[0], &child, sizeof child);
+	while (n < 0 && errno == EINTR);
+	close(pipefd[0]);
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (n == (ssize_t)sizeof child) {
+		*e = child;
+		return -1;
+	}
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return kerr_set(e, 0, "the CDI hooks' process failed");
+	return 0;
+}
+
+static int run_hooks(const struct cdi_plan *p, enum cdi_hook_stage stage, bool writable,
+                     struct kerr *e)
+{
 	_cleanup_close_ int root = -1;
 	_cleanup_free_ char *state = xasprintf(
 		"{\"ociVersion\":\"1.0.2\",\"id\":\"krill-%d\",\"status\":\"%s\",\"pid\":%d,"

@@ -357,7 +357,8 @@ static int run_container_side(struct run *r, struct kerr *e)
 		return EXIT_KRILL;
 	/* CDI createContainer hooks: the container's root is their view. */
 	bool writable = c->write || c->write_fake;
-	if (cdi_hooks_run(c->cdi, CDI_HOOK_CREATE, writable, e) < 0)
+	const struct capsets *hook_caps = r->privileged ? &r->sec.caps : NULL;
+	if (cdi_hooks_run(c->cdi, CDI_HOOK_CREATE, writable, hook_caps, e) < 0)
 		return EXIT_KRILL;
 
 	struct strv env = {0};
@@ -403,7 +404,7 @@ static int run_container_side(struct run *r, struct kerr *e)
 	}
 	if (r->ns_sock[1] >= 0 && send_namespaces(r->ns_sock[1], e) < 0)
 		return EXIT_KRILL;
-	if (cdi_hooks_run(c->cdi, CDI_HOOK_START, writable, e) < 0)
+	if (cdi_hooks_run(c->cdi, CDI_HOOK_START, writable, hook_caps, e) < 0)
 		return EXIT_KRILL;
 	return launch_exec(c, c->argv, env.v, &r->sec, e);
 }

@@ -158,3 +158,14 @@ void"
 	assert_status 0
 	assert_contains " 0 failed"
 }
+
+@test "cdi root: hooks (programs of the image) run with the container root's capabilities, not krill's" {
+	mkdir "$SCRATCH/specs"
+	printf 'cdiVersion: 0.6.0\nkind: krill.test/caps\ndevices:\n  - name: d\n    containerEdits:\n      hooks: [{hookName: createContainer, path: /bin/sh, args: [sh, -c, "grep -E \\"^(CapBnd|CapEff|NoNewPrivs)\\" /proc/self/status > /mnt/hook"]}]\n' \
+		> "$SCRATCH/specs/c.yaml"
+	run "$KRILL" run --cdi-dirs="$SCRATCH/specs" --device=krill.test/caps=d -b "$SCRATCH/mnt:/mnt" "$IMG" -- \
+		grep -E '^(CapBnd|CapEff|NoNewPrivs)' /proc/self/status
+	assert_status 0
+	[ "$output" = "$(cat "$SCRATCH/mnt/hook")" ] || fail "hook: $(cat "$SCRATCH/mnt/hook"), command: $output"
+	[ "$(grep CapBnd "$SCRATCH/mnt/hook")" != "$(grep CapBnd /proc/self/status)" ] || fail "the hook had every capability"
+}
