@@ -23,6 +23,8 @@
 #   f. Slurm step launch on the 3-node cluster of test/harness/slurm-multi.sh
 #      (root): `srun -N3 -n12 /bin/true` plain, with the SPANK plugin
 #      (--krill-image=tiny.sqfs), and with `krill run --join`.
+#   g. CDI: the startup cost of --device (2 nodes, 20 library mounts), with
+#      renamed nodes and at their host paths; parsing 10 specs x 200 devices.
 #
 # Run as root for everything (sections b, c-cold/kernel and e need root;
 # the unprivileged rows then run as $KRILL_TEST_USER, default krilltest,
