@@ -30,6 +30,7 @@ struct ynode {
 	enum ykind kind;
 	int line, col;      /* 1-based */
 	bool plain;         /* an unquoted scalar (a JSON number, true, false, null) */
+	bool real;          /* a JSON number with a fraction or exponent */
 	char *text;         /* scalar */
 	size_t len;
 	struct ynode **kid; /* sequence items; a mapping's keys and values alternate */
@@ -219,13 +220,18 @@ static int fail(struct ctx *c, const struct ynode *y, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof why, fmt, ap);
 	va_end(ap);
+	char at[64] = "";
+	if (y->line) /* 0: a JSON value libyaml couldn't place (see cdi_spec_parse) */
+		snprintf(at, sizeof at, ":%d:%d", y->line, y->col);
 	if (c->path[0])
-		return kerr_set(c->e, 0, "%s:%d:%d: %s: %s", c->file, y->line, y->col, c->path, why);
-	return kerr_set(c->e, 0, "%s:%d:%d: %s", c->file, y->line, y->col, why);
+		return kerr_set(c->e, 0, "%s%s: %s: %s", c->file, at, c->path, why);
+	return kerr_set(c->e, 0, "%s%s: %s", c->file, at, why);
 }
 
 static char *where(struct ctx *c, const struct ynode *y)
 {
+	if (!y->line)
+		return xasprintf("%s: %s", c->file, c->path);
 	return xasprintf("%s:%d:%d: %s", c->file, y->line, y->col, c->path);
 }
 
@@ -286,7 +292,7 @@ static int get_str(struct ctx *c, const struct ynode *y, char **out)
 static int get_int(struct ctx *c, const struct ynode *y, int64_t min, int64_t max, int64_t *out)
 {
 	const char *s = y->text;
-	if (y->kind == Y_SCALAR && y->plain && *s) {
+	if (y->kind == Y_SCALAR && y->plain && !y->real && *s) {
 		const char *p = s + (*s == '-');
 		bool digits = *p != '\0';
 		for (; *p; p++)
@@ -807,6 +813,71 @@ static int spec_field(struct ctx *c, const char *key, const struct ynode *v, voi
 	return 1;
 }
 
+/* A JSON document as a node tree, values exactly as jansson read them
+ * (libyaml would refuse some valid JSON, such as surrogate pairs), but
+ * without positions. */
+static struct ynode *from_json(json_t *j)
+{
+	struct ynode *y = xcalloc(1, sizeof *y);
+	if (json_is_object(j)) {
+		y->kind = Y_MAP;
+		y->kid = xcalloc(2 * json_object_size(j) + 1, sizeof *y->kid);
+		const char *k;
+		json_t *v;
+		json_object_foreach(j, k, v) {
+			struct ynode *key = xcalloc(1, sizeof *key);
+			key->kind = Y_SCALAR;
+			key->len = strlen(k);
+			key->text = xstrdup(k);
+			y->kid[y->n++] = key;
+			y->kid[y->n++] = from_json(v);
+		}
+		return y;
+	}
+	if (json_is_array(j)) {
+		y->kind = Y_SEQ;
+		y->kid = xcalloc(json_array_size(j) + 1, sizeof *y->kid);
+		size_t i;
+		json_t *v;
+		json_array_foreach(j, i, v)
+			y->kid[y->n++] = from_json(v);
+		return y;
+	}
+	y->kind = Y_SCALAR;
+	if (json_is_string(j)) {
+		y->len = json_string_length(j);
+		y->text = xmalloc(y->len + 1);
+		memcpy(y->text, json_string_value(j), y->len + 1);
+		return y;
+	}
+	y->plain = true;
+	if (json_is_integer(j))
+		y->text = xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(j));
+	else if (json_is_real(j))
+		y->text = xasprintf("%.17g", json_real_value(j)), y->real = true;
+	else
+		y->text = xstrdup(json_is_true(j) ? "true" : json_is_false(j) ? "false" : "null");
+	y->len = strlen(y->text);
+	return y;
+}
+
+/* Copy the positions of libyaml's reading of the same document onto the
+ * JSON tree; false if the shapes differ. */
+static bool copy_positions(struct ynode *to, const struct ynode *from)
+{
+	if (to->kind != from->kind || to->n != from->n)
+		return false;
+	to->line = from->line;
+	to->col = from->col;
+	for (size_t i = 0; i < to->n; i++)
+		if (!copy_positions(to->kid[i], from->kid[i]))
+			return false;
+	return true;
+}
+
+static int check_spec(struct ynode *root, const char *filename, bool json, struct cdi_spec *out,
+                      struct kerr *e);
+
 int cdi_spec_parse(const char *buf, size_t len, const char *filename, struct cdi_spec *out,
                    struct kerr *e)
 {
@@ -815,17 +886,39 @@ int cdi_spec_parse(const char *buf, size_t len, const char *filename, struct cdi
 	bool json = flen >= 5 && strcmp(filename + flen - 5, ".json") == 0;
 	if (len > CDI_SPEC_MAX)
 		return kerr_set(e, 0, "%s: larger than %u bytes", filename, CDI_SPEC_MAX);
-	if (json) {
-		json_t *doc = json_doc_load(buf, len, filename, e);
-		if (!doc)
+	if (!json) {
+		if (memchr(buf, '\0', len))
+			return kerr_set(e, 0, "%s: invalid YAML: NUL byte", filename);
+		struct ynode *root = read_doc(buf, len, filename, e);
+		if (!root)
 			return -1;
-		json_decref(doc);
-	} else if (memchr(buf, '\0', len)) {
-		return kerr_set(e, 0, "%s: invalid YAML: NUL byte", filename);
+		int r = check_spec(root, filename, false, out, e);
+		ynode_free(root);
+		return r;
 	}
-	struct ynode *root = read_doc(buf, len, filename, e);
-	if (!root)
+	/* JSON: jansson reads it strictly and fast.  Only when the spec is
+	 * bad does libyaml read it again, for the error's line and column. */
+	json_t *doc = json_doc_load(buf, len, filename, e);
+	if (!doc)
 		return -1;
+	struct ynode *root = from_json(doc);
+	json_decref(doc);
+	int r = check_spec(root, filename, true, out, e);
+	if (r < 0) {
+		struct kerr ignored;
+		struct ynode *placed = read_doc(buf, len, filename, &ignored);
+		if (placed && copy_positions(root, placed))
+			r = check_spec(root, filename, true, out, e);
+		ynode_free(placed);
+	}
+	ynode_free(root);
+	return r;
+}
+
+static int check_spec(struct ynode *root, const char *filename, bool json, struct cdi_spec *out,
+                      struct kerr *e)
+{
+	memset(out, 0, sizeof *out);
 	struct ctx c = {.file = filename, .json = json, .e = e, .need = V(0, 3)};
 	struct top t = {.s = out};
 	out->file = xstrdup(filename);
@@ -840,14 +933,14 @@ int cdi_spec_parse(const char *buf, size_t len, const char *filename, struct cdi
 		goto out;
 	}
 	if (c.need > version) {
-		kerr_set(e, 0, "%s:%d:%d: %s: %s needs cdiVersion %d.%d.0 or later (the spec says %s)",
-		         filename, c.need_line, c.need_col, c.need_path, c.need_what, c.need / 1000,
-		         c.need % 1000, out->version);
+		struct ynode at = {.line = c.need_line, .col = c.need_col};
+		snprintf(c.path, sizeof c.path, "%s", c.need_path);
+		fail(&c, &at, "%s needs cdiVersion %d.%d.0 or later (the spec says %s)", c.need_what,
+		     c.need / 1000, c.need % 1000, out->version);
 		goto out;
 	}
 	r = 0;
 out:
-	ynode_free(root);
 	if (r < 0)
 		cdi_spec_free(out);
 	return r;

@@ -608,7 +608,7 @@ section_g() {
 	md ""
 	note "== g. CDI"
 	local d=$S/cdi i k
-	mkdir -p "$d/specs" "$d/parse" "$d/empty" "$d/lib"
+	mkdir -p "$d/specs" "$d/parse" "$d/parse-json" "$d/empty" "$d/lib"
 	cp -a "$S/tiny" "$d/img"
 	mkdir -p "$d/img/usr/lib/kgpu"
 	{
@@ -631,6 +631,14 @@ section_g() {
 				printf '  - name: d%s\n    containerEdits:\n      deviceNodes: [{path: /dev/d%s, hostPath: /dev/zero, type: c, major: 1, minor: 5}]\n      env: [D%s=1]\n' "$i" "$i" "$i"
 			done
 		} > "$d/parse/p$k.yaml"
+		{
+			printf '{"cdiVersion": "0.6.0", "kind": "krill.test/p%s", "devices": [\n' "$k"
+			for i in $(seq 200); do
+				[ "$i" = 1 ] || printf ',\n'
+				printf '  {"name": "d%s", "containerEdits": {"deviceNodes": [{"path": "/dev/d%s", "hostPath": "/dev/zero", "type": "c", "major": 1, "minor": 5}], "env": ["D%s=1"]}}' "$i" "$i" "$i"
+			done
+			printf ']}\n'
+		} > "$d/parse-json/p$k.json"
 	done
 	chmod -R a+rX "$d"
 	[ "$is_root" = 1 ] && chown -R "$user" "$d/img"
@@ -639,7 +647,8 @@ section_g() {
 		cdi-all "$K run --cdi-dirs=$d/specs --device=krill.test/gpu=all $d/img -- /bin/true" \
 		cdi-same "$K run --cdi-dirs=$d/specs --device=krill.test/same=all $d/img -- /bin/true" \
 		cdi-list-empty "$K cdi list --cdi-dirs=$d/empty" \
-		cdi-list-2000 "$K cdi list --cdi-dirs=$d/parse"
+		cdi-list-2000 "$K cdi list --cdi-dirs=$d/parse" \
+		cdi-list-2000j "$K cdi list --cdi-dirs=$d/parse-json"
 	md "| what | median | added | target |"
 	md "|---|---|---|---|"
 	local add
@@ -651,7 +660,8 @@ section_g() {
 	md "| plain run, tiny (dir) | $(cell cdi-plain) | | |"
 	md "| --device=krill.test/gpu=all: 2 renamed nodes (own /dev) + 20 library mounts | $(cell cdi-all) | $(add cdi-all cdi-plain) | ≤ 1 ms |"
 	md "| the same with the nodes at their host paths (host /dev) | $(cell cdi-same) | $(add cdi-same cdi-plain) | ≤ 1 ms |"
-	md "| krill cdi list, 10 specs × 200 devices, minus an empty dir | $(cell cdi-list-2000) | $(add cdi-list-2000 cdi-list-empty) | ≤ 5 ms |"
+	md "| krill cdi list, 10 YAML specs × 200 devices, minus an empty dir | $(cell cdi-list-2000) | $(add cdi-list-2000 cdi-list-empty) | ≤ 5 ms |"
+	md "| the same in JSON | $(cell cdi-list-2000j) | $(add cdi-list-2000j cdi-list-empty) | ≤ 5 ms |"
 }
 
 # --------------------------------------------------------------- f. SPANK

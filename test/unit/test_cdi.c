@@ -132,6 +132,13 @@ static const struct bad bad_cases[] = {
 	 "t.json:1:36: invalid JSON: duplicate object key near '\"cdiVersion\"'"},
 	{"t.json", "{\"cdiVersion\": 0.6, \"kind\": \"a.com/b\", \"devices\": []}",
 	 "t.json:1:16: cdiVersion: expected a string"},
+	{"t.json", "{\"cdiVersion\": \"0.6.0\", \"kind\": \"a.com/b\", \"devices\": [{\"name\": \"d\",\n"
+	 " \"containerEdits\": {\"deviceNodes\": [{\"path\": \"/dev/x\", \"major\": 1e2}]}}]}",
+	 "t.json:2:65: devices[0].containerEdits.deviceNodes[0].major: expected an integer from 0 to 4095"},
+	/* Valid JSON that libyaml can't read (a surrogate pair): the error has no position. */
+	{"t.json", "{\"cdiVersion\": \"0.6.0\", \"kind\": \"a.com/b\", \"devices\": [{\"name\": \"d\","
+	 " \"containerEdits\": {\"env\": [\"\\ud83d\\ude00\"]}}]}",
+	 "t.json: devices[0].containerEdits.env[0]: '\xf0\x9f\x98\x80' is not NAME=VALUE"},
 };
 
 static void test_bad(void **state)
@@ -150,6 +157,18 @@ static void test_bad(void **state)
 		}
 	}
 	assert_int_equal(failed, 0);
+}
+
+static void test_json_surrogates(void **state)
+{
+	(void)state;
+	static const char in[] = "{\"cdiVersion\": \"0.6.0\", \"kind\": \"a.com/b\", \"devices\": "
+	                         "[{\"name\": \"d\", \"containerEdits\": {\"env\": [\"A=\\ud83d\\ude00\\/\"]}}]}";
+	struct cdi_spec s;
+	struct kerr e = {0};
+	assert_int_equal(cdi_spec_parse(in, strlen(in), "t.json", &s, &e), 0);
+	assert_string_equal(s.devices[0].edits.env.v[0], "A=\xf0\x9f\x98\x80/");
+	cdi_spec_free(&s);
 }
 
 static void test_kind_and_names(void **state)
@@ -173,6 +192,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_and_yaml_agree),
 		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_json_surrogates),
 		cmocka_unit_test(test_kind_and_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
