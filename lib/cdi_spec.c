@@ -1,9 +1,10 @@
 /* cdi_spec.c: the CDI spec parser (see cdi_spec.h).
  *
- * Two steps: libyaml's events become a small tree of nodes that remember
- * their line and column (JSON is YAML's flow style, so one reader serves
- * both formats; jansson has checked a JSON file's syntax strictly first),
- * then one walk over the tree checks every field and fills the structs.
+ * Two steps: the document becomes a small tree of nodes (from libyaml's
+ * events, which remember their line and column; or from jansson's tree for
+ * JSON, whose positions libyaml supplies only when there is an error to
+ * place), then one walk over the tree checks every field and fills the
+ * structs.
  * Field rules follow the CNCF SPEC.md and its schema; the version rules
  * follow specs-go (a field may only be used from the version that added
  * it). */

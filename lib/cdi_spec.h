@@ -2,9 +2,10 @@
  * checked against the CNCF spec, cdiVersion 0.3.0 through 1.1.x.
  *
  * The parser is pure: a buffer in, a struct out, no I/O.  JSON (a file
- * name ending in .json) is first checked strictly by jansson (json_doc.c);
- * both formats are then read through libyaml's event parser, which gives
- * every value a line and column, so every error has the one shape
+ * name ending in .json) is read strictly by jansson (json_doc.c), YAML by
+ * libyaml's event parser, which gives every value a line and column; a
+ * bad JSON spec is re-read by libyaml to place the error.  Every error has
+ * the one shape
  *     FILE:LINE:COL: PATH: WHAT
  * e.g. `nvidia.yaml:12:7: devices[0].containerEdits.deviceNodes[1].major:
  * expected an integer from 0 to 4095`.  Unknown fields are errors, as the
