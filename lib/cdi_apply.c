@@ -21,6 +21,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,6 +179,7 @@ static int run_program(char *const argv[], struct kerr *e)
 	if (pid < 0)
 		return kerr_set(e, errno, "can't fork %s", argv[0]);
 	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* not outliving a killed krill */
 		char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
 		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (null >= 0)
@@ -312,6 +314,7 @@ int cdi_hooks_run(const struct cdi_plan *p, enum cdi_hook_stage stage, bool writ
 		return kerr_set(e, errno, "can't fork for the CDI hooks");
 	}
 	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(pipefd[0]);
 		int rc = -1;
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

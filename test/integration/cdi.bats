@@ -273,3 +273,17 @@ krill: hint: check --cdi-dirs or [cdi] dirs in krill.conf"
 	assert_status 125
 	assert_output "krill: error: createContainer hook /bin/sh: exited with status 3"
 }
+
+@test "cdi: SIGKILL during a createContainer hook leaves nothing behind, the hook included" {
+	mkdir "$SCRATCH/specs"
+	printf 'cdiVersion: 0.6.0\nkind: krill.test/slow\ndevices:\n  - name: d\n    containerEdits:\n      hooks: [{hookName: createContainer, path: /bin/sleep, args: [sleep, "31.5"]}]\n' > "$SCRATCH/specs/s.yaml"
+	"$KRILL" run --cdi-dirs="$SCRATCH/specs" --device=krill.test/slow=d "$IMG" -- true &
+	local pid=$! i
+	for i in $(seq 50); do pgrep -u "$(id -u)" -f 'sleep 31.5' >/dev/null && break; sleep 0.1; done
+	pgrep -u "$(id -u)" -f 'sleep 31.5' >/dev/null || fail "the hook never started"
+	kill -9 $pid
+	wait $pid || true
+	for i in $(seq 20); do pgrep -u "$(id -u)" -f 'sleep 31.5' >/dev/null || break; sleep 0.1; done
+	run pgrep -u "$(id -u)" -f 'sleep 31.5'
+	assert_status 1
+}
