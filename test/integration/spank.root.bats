@@ -209,3 +209,60 @@ assert_user_clean() {
 	done
 	assert_user_clean
 }
+
+@test "spank: slurmstepd SIGKILLed on a node: that node's container goes with it" {
+	as_user srun -J stepkill -N3 -n3 --krill-image="$TINY_SQFS" \
+		sh -c 'echo "up $SLURM_NODEID"; exec sleep 30' > "$SCRATCH/out" 2>&1 &
+	for _ in $(seq 100); do
+		[ "$(grep -c '^up' "$SCRATCH/out")" = 3 ] && break
+		sleep 0.1
+	done
+	[ "$(grep -c '^up' "$SCRATCH/out")" = 3 ] || fail "$(cat "$SCRATCH/out")"
+	# One node's holder ("krill"), its krill (which names itself
+	# krill-supervise) and the step daemon that started that.
+	holder=$(pgrep -u "$USER_" -x krill | head -n1)
+	[ -n "$holder" ] || fail "no holder: $(ps -u "$USER_" -o pid,ppid,comm,args)"
+	k=$(ps -o ppid= -p "$holder" | tr -d ' ')
+	[ "$(ps -o comm= -p "$k")" = krill-supervise ] || fail "$(ps -u "$USER_" -o pid,ppid,comm,args)"
+	stepd=$(ps -o ppid= -p "$k" | tr -d ' ')
+	[ "$(ps -o comm= -p "$stepd")" = slurmstepd ] || fail "parent of krill $k: $(ps -o comm= -p "$stepd")"
+	kill -KILL "$stepd"
+	# Its socket closed: that krill and its holder exit.
+	for _ in $(seq 50); do
+		kill -0 "$k" 2>/dev/null || kill -0 "$holder" 2>/dev/null || break
+		sleep 0.1
+	done
+	! kill -0 "$k" 2>/dev/null || fail "krill $k outlived its slurmstepd"
+	! kill -0 "$holder" 2>/dev/null || fail "the holder $holder outlived its slurmstepd"
+	# The orphaned task is Slurm's to kill, not krill's: end it and the step.
+	pkill -KILL -u "$USER_" -x sleep || true
+	"$HARNESS" exec scancel -u "$USER_" || true
+	wait || true
+	assert_user_clean
+}
+
+@test "spank: a requeued job leaves nothing of its killed step behind" {
+	cat > "$SCRATCH/rq.sh" <<-EOF
+		#!/bin/sh
+		#SBATCH -N3 --ntasks-per-node=1 --requeue
+		srun --krill-image=$TINY_SQFS sh -c 'echo "up \$SLURM_NODEID \${SLURM_RESTART_COUNT:-0}"; exec sleep 60'
+	EOF
+	chmod 0755 "$SCRATCH/rq.sh"
+	job=$(as_user sbatch --parsable -o "$SCRATCH/rq.out" "$SCRATCH/rq.sh")
+	for _ in $(seq 150); do
+		[ "$(grep -c '^up . 0' "$SCRATCH/rq.out" 2>/dev/null)" = 3 ] && break
+		sleep 0.1
+	done
+	[ "$(grep -c '^up . 0' "$SCRATCH/rq.out")" = 3 ] || fail "$(cat "$SCRATCH/rq.out")"
+	"$HARNESS" exec scontrol requeue "$job"
+	# Between the kill and the restart (BeginTime is pushed back), the
+	# first run must have left nothing on any node.
+	for _ in $(seq 50); do
+		[ -z "$(user_leftovers)" ] && break
+		sleep 0.2
+	done
+	l=$(user_leftovers)
+	"$HARNESS" exec scancel "$job" || true
+	[ -z "$l" ] || fail "left behind after requeue: $l"
+	assert_user_clean
+}
