@@ -1,11 +1,8 @@
 /* env.c: --set-env syntax (a pure parser) and the final environment of the
  * container (see env.h; the rules for users are in doc/env.md). */
 #include "env.h"
-<<<<<<< HEAD
 #include "cdi.h"
-=======
 #include "env_index.h"
->>>>>>> main
 #include "log.h"
 
 #include <errno.h>
