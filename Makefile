@@ -14,7 +14,7 @@ SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 VERSION    := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 FUZZ_SECONDS ?= 30
 
-PKGS       := squashfuse_ll fuse3 libseccomp inih jansson
+PKGS       := squashfuse_ll fuse3 libseccomp inih jansson yaml-0.1
 # The compressors libsquashfuse decodes with, for the static link below.
 CODEC_PKGS := zlib liblzma lzo2 liblz4 libzstd
 # krill-import only (krill execs it): linked dynamically, so krill itself

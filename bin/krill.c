@@ -2,6 +2,7 @@
  * and dispatches; every mechanism lives in lib/.  Only this file prints
  * errors and chooses exit statuses. */
 #include "bind_spec.h"
+#include "cdi.h"
 #include "cgroup.h"
 #include "check.h"
 #include "config.h"
@@ -67,6 +68,8 @@ static const char usage_run[] =
 	"      --cpus=N               cgroup CPU limit, e.g. 0.5\n"
 	"      --pids-limit=N         cgroup process limit\n"
 	"      --cap-add=CAP, --cap-drop=CAP  capability changes (root)\n"
+	"      --device=NAME          a CDI device (vendor.com/class=dev|all) or a /dev path\n"
+	"      --cdi-dirs=DIR[:DIR]   where CDI specs are (default /etc/cdi:/var/run/cdi)\n"
 	"      --feature=FEAT         exit 0 if FEAT is available, 1 if not\n"
 	"  -v, --verbose              more output (repeatable)\n"
 	"  -q, --quiet                less output (repeatable)\n"
@@ -82,6 +85,7 @@ static const char usage_main[] =
 	"  cache [--prune] [--verify]        the import cache\n"
 	"  ps [--json]                       list your running containers\n"
 	"  check [--json]                    what this host allows, and hints\n"
+	"  cdi list|generate ...             CDI devices: list them, write a spec\n"
 	"  version                           version and compiled-in features\n"
 	"  oci ...                           OCI runtime (also as krill-oci)\n"
 	"\n"
@@ -344,9 +348,16 @@ static int run_option(struct container *c, int opt, const char *arg, const char 
 		strv_push(&c->cap_drop, arg);
 		return 0;
 	case OPT_DEVICE:
-	case OPT_CDI_DIRS:
-		return bad(opt == OPT_DEVICE ? "--device" : "--cdi-dirs", arg,
-		           "CDI device injection is not implemented yet");
+	case OPT_CDI_DIRS: {
+		const char *why;
+		if (opt == OPT_DEVICE ? cdi_device_arg_check(arg, &why) : cdi_dirs_check(arg, &why))
+			return bad(opt == OPT_DEVICE ? "--device" : "--cdi-dirs", arg, why);
+		if (opt == OPT_DEVICE)
+			strv_push(&c->devices, arg);
+		else
+			free(c->cdi_dirs), c->cdi_dirs = xstrdup(arg);
+		return 0;
+	}
 	case OPT_FEATURE:
 		*feature = arg;
 		return 0;
@@ -457,7 +468,8 @@ static int cmd_run(int argc, char **argv)
 		log_to_syslog(argc, argv);
 	config_free(&cfg);
 
-	if (env_load_host_files(&c, &e) < 0)
+	if (env_load_host_files(&c, &e) < 0 ||
+	    cdi_prepare(&c, geteuid() == 0 && !c.userns, &e) < 0)
 		return fail(&e);
 	int status;
 	if (c.join_pid) {
@@ -589,6 +601,8 @@ int main(int argc, char **argv)
 		import_exec(argv + 1, &ie);
 		return fail(&ie);
 	}
+	if (strcmp(cmd, "cdi") == 0)
+		return cdi_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "check") == 0)
 		return check_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "oci") == 0) {

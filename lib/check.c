@@ -3,6 +3,7 @@
  * sysctls and config files don't tell the whole story (AppArmor, LSMs,
  * container runtimes around us). */
 #include "check.h"
+#include "cdi.h"
 #include "cgroup.h"
 #include "err.h"
 #include "log.h"
@@ -215,6 +216,33 @@ static void probe_kernel(struct probe *p)
 		snprintf(p->hint, sizeof p->hint, "FUSE in user namespaces needs Linux 4.18 or newer");
 }
 
+/* GPUs, and whether a CDI spec covers them (--device=nvidia.com/gpu=...). */
+static void probe_gpu(struct probe *p)
+{
+	p->name = "gpu";
+	p->ok = true; /* informational: only GPU jobs need it */
+	size_t gpus, covered;
+	_cleanup_free_ char *file = NULL;
+	struct kerr e = {0};
+	cdi_gpu_coverage(CDI_DEFAULT_DIRS, &gpus, &covered, &file, &e);
+	if (gpus == 0) {
+		snprintf(p->detail, sizeof p->detail, "no NVIDIA GPU (no /dev/nvidia0)");
+		return;
+	}
+	if (covered == gpus) {
+		snprintf(p->detail, sizeof p->detail, "%zu NVIDIA GPU%s, CDI spec %s", gpus,
+		         gpus > 1 ? "s" : "", file);
+		return;
+	}
+	p->ok = false;
+	char why[sizeof e.msg + 8];
+	snprintf(p->detail, sizeof p->detail, "%zu NVIDIA GPU%s, %zu in a CDI spec in %s%s%s", gpus,
+	         gpus > 1 ? "s" : "", covered, CDI_DEFAULT_DIRS, e.msg[0] ? ": " : "",
+	         e.msg[0] ? kerr_str(&e, why, sizeof why) : "");
+	snprintf(p->hint, sizeof p->hint, "as root: krill cdi generate --nvidia --output "
+	         "/etc/cdi/nvidia.yaml (or nvidia-ctk cdi generate)");
+}
+
 static size_t run_probes(struct probe *p)
 {
 	size_t n = 0;
@@ -235,6 +263,7 @@ static size_t run_probes(struct probe *p)
 	probe_capabilities(&p[n++]);
 	probe_newuidmap(&p[n++]);
 	probe_kernel(&p[n++]);
+	probe_gpu(&p[n++]);
 	return n;
 }
 

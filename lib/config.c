@@ -3,6 +3,7 @@
  * the result into struct container.  See config.h and krill.conf(5). */
 #include "config.h"
 #include "bind_spec.h"
+#include "cdi.h"
 #include "log.h"
 
 #include <ctype.h>
@@ -50,6 +51,8 @@ void config_free(struct krill_config *cfg)
 	free(cfg->import_cache);
 	free(cfg->import_compression);
 	strv_free(&cfg->import_insecure);
+	free(cfg->cdi_dirs);
+	strv_free(&cfg->cdi_devices);
 	free(cfg->user);
 	memset(cfg, 0, sizeof *cfg);
 }
@@ -79,7 +82,7 @@ static int fail(struct parse_state *st, const char *fmt, ...)
 	return kerr_set(st->e, 0, "%s:%d: %s", st->filename, st->lineno, why);
 }
 
-static const char *const sections[] = {"run", "join", "squash", "cgroup", "oci", "log", "import"};
+static const char *const sections[] = {"run", "join", "squash", "cgroup", "oci", "cdi", "log", "import"};
 
 /* The canonical name of section s[0..len), blanks around it ignored. */
 static const char *section_find(const char *s, size_t len)
@@ -406,6 +409,43 @@ static int set_import_insecure(struct parse_state *st, const char *key, const ch
 	return 0;
 }
 
+static int set_cdi_dirs(struct parse_state *st, const char *key, const char *v)
+{
+	const char *why;
+	if (cdi_dirs_check(v, &why) < 0)
+		return fail(st, "%s: %s, got '%s'", key, why, v);
+	free(st->cfg->cdi_dirs);
+	st->cfg->cdi_dirs = xstrdup(v);
+	return 0;
+}
+
+static int device_item(struct parse_state *st, const char *key, const char *dev, void *ctx)
+{
+	const char *why;
+	if (cdi_device_arg_check(dev, &why) < 0)
+		return fail(st, "%s: '%s': %s", key, dev, why);
+	strv_push(ctx, dev);
+	return 0;
+}
+
+static int set_cdi_devices(struct parse_state *st, const char *key, const char *v)
+{
+	struct krill_config *cfg = st->cfg;
+	struct strv l = {0};
+	if (split_list(st, key, v, device_item, &l) < 0) {
+		strv_free(&l);
+		return -1;
+	}
+	if (cfg->cdi_devices_gen != cfg->gen) {
+		strv_free(&cfg->cdi_devices);
+		cfg->cdi_devices_gen = cfg->gen;
+	}
+	for (size_t i = 0; i < l.n; i++)
+		strv_push_owned(&cfg->cdi_devices, l.v[i]);
+	free(l.v);
+	return 0;
+}
+
 static const struct key {
 	const char *section, *name;
 	int (*set)(struct parse_state *st, const char *key, const char *value);
@@ -417,6 +457,7 @@ static const struct key {
     {"oci", "root", set_oci_root},	     {"log", "syslog", set_syslog},
     {"import", "cache", set_import_cache},   {"import", "compression", set_import_compression},
     {"import", "insecure-registries", set_import_insecure},
+    {"cdi", "dirs", set_cdi_dirs},	     {"cdi", "devices", set_cdi_devices},
 };
 
 /* inih's handler: nonzero means success. */
@@ -639,4 +680,7 @@ void config_apply(const struct krill_config *cfg, struct container *c)
 	c->join_timeout = cfg->join_timeout;
 	c->squash_threads = cfg->squash_threads;
 	replace_str(&c->cgroup_parent, cfg->cgroup_parent);
+	replace_str(&c->cdi_dirs, cfg->cdi_dirs);
+	for (size_t i = 0; i < cfg->cdi_devices.n; i++)
+		strv_push(&c->devices, cfg->cdi_devices.v[i]);
 }

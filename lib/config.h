@@ -35,6 +35,9 @@ struct krill_config {
 	char *cgroup_parent; /* relative to the cgroup root, normalized; built-in "krill" */
 	/* [oci] */
 	char *oci_root; /* absolute; NULL = built-in (/run/krill, or $XDG_RUNTIME_DIR/krill) */
+	/* [cdi] */
+	char *cdi_dirs;          /* NULL = built-in /etc/cdi:/var/run/cdi */
+	struct strv cdi_devices; /* requested for every run; replaced as a whole by a later file */
 	/* [log] */
 	bool syslog; /* built-in true */
 	/* [import] (krill-import(1)) */
@@ -50,7 +53,7 @@ struct krill_config {
 
 	/* Which config_parse call set each list last: repeated lines of one
 	 * file add up, a later file replaces. */
-	unsigned gen, binds_gen, env_keep_gen;
+	unsigned gen, binds_gen, env_keep_gen, cdi_devices_gen;
 };
 
 /* Built-in defaults. */

@@ -1,5 +1,6 @@
 /* container.c: defaults and release of struct container. */
 #include "container.h"
+#include "cdi.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -44,5 +45,8 @@ void container_free(struct container *c)
 	free(c->seccomp_profile);
 	strv_free(&c->cap_add);
 	strv_free(&c->cap_drop);
+	strv_free(&c->devices);
+	free(c->cdi_dirs);
+	cdi_plan_free(c->cdi);
 	memset(c, 0, sizeof *c);
 }

@@ -34,6 +34,8 @@ struct env_op {
 
 enum net_mode { NET_HOST, NET_NONE };
 
+struct cdi_plan;
+
 struct container {
 	/* image */
 	char *image;          /* path as given, or resolved from the storage dir */
@@ -87,6 +89,11 @@ struct container {
 	char *seccomp_profile;
 	struct strv cap_add;
 	struct strv cap_drop;
+
+	/* devices (CDI, doc/cdi.md) */
+	struct strv devices;  /* --device and [cdi] devices: VENDOR/CLASS=NAME or a /dev path */
+	char *cdi_dirs;       /* --cdi-dirs / [cdi] dirs; NULL = /etc/cdi:/var/run/cdi */
+	struct cdi_plan *cdi; /* cdi_prepare()'s plan; NULL = no devices */
 
 	/* tuning */
 	int squash_threads;   /* [squash] threads; 0 = online CPUs capped at 16 */

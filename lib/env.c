@@ -1,6 +1,7 @@
 /* env.c: --set-env syntax (a pure parser) and the final environment of the
  * container (see env.h; the rules for users are in doc/env.md). */
 #include "env.h"
+#include "cdi.h"
 #include "env_index.h"
 #include "log.h"
 
@@ -529,6 +530,9 @@ int env_build(const struct container *c, int image_root_fd, char *const *host_en
 		goto fail;
 	fix_path(&env);
 	env_unset(&env, "TMPDIR");
+	/* CDI devices' env (doc/cdi.md): over the image's, under --set-env. */
+	for (size_t i = 0; c->cdi && i < c->cdi->env.n; i++)
+		env_put(&env, xstrdup(c->cdi->env.v[i]));
 
 	for (size_t i = 0; i < c->nenv_ops; i++) {
 		const struct env_op *op = &c->env_ops[i];

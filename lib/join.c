@@ -67,6 +67,11 @@ static char *fingerprint(const struct container *c)
 	                    c->ns_ipc, (unsigned long long)c->memory,
 	                    (unsigned long long)c->cpus_milli, (unsigned long long)c->pids_limit,
 	                    c->seccomp_fakeroot, c->seccomp_profile ? c->seccomp_profile : "");
+	for (size_t i = 0; i < c->devices.n; i++) {
+		char *t = xasprintf("%sdevice %s\n", s, c->devices.v[i]);
+		free(s);
+		s = t;
+	}
 	for (size_t i = 0; i < c->nbinds; i++) {
 		char *t = xasprintf("%sbind %s:%s%s\n", s, c->binds[i].src, c->binds[i].dst,
 		                    c->binds[i].ro ? ":ro" : "");

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -37,6 +38,8 @@ static int run_one(const struct oci_hook *h, const char *kind, const char *state
 		 * caller's protocol (state, list), not to hooks. */
 		if (dup2(in[0], 0) < 0 || dup2(2, 1) < 0)
 			_exit(EXIT_KRILL);
+		/* A hook doesn't outlive a runtime killed while waiting for it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		signal(SIGPIPE, SIG_DFL);
 		sigset_t none;
 		sigemptyset(&none);

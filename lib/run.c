@@ -12,6 +12,7 @@
  *   exec           environment, no_new_privs, caps, seccomp, execvp
  */
 #include "run.h"
+#include "cdi.h"
 #include "cgroup.h"
 #include "fdpass.h"
 #include "hold.h"
@@ -431,6 +432,11 @@ static int run_container_side(struct run *r, struct kerr *e)
 	r->host.own_mount_ns = r->supervise;
 	if (tree_finish(c, &r->host, e) < 0)
 		return EXIT_KRILL;
+	/* CDI createContainer hooks: the container's root is their view. */
+	bool writable = c->write || c->write_fake;
+	const struct capsets *hook_caps = r->privileged ? &r->sec.caps : NULL;
+	if (cdi_hooks_run(c->cdi, CDI_HOOK_CREATE, writable, hook_caps, e) < 0)
+		return EXIT_KRILL;
 
 	struct strv env = {0};
 	if (launch_prepare(c, environ, &env, e) < 0)
@@ -474,6 +480,8 @@ static int run_container_side(struct run *r, struct kerr *e)
 			return EXIT_KRILL;
 	}
 	if (r->ns_sock[1] >= 0 && send_namespaces(r->ns_sock[1], e) < 0)
+		return EXIT_KRILL;
+	if (cdi_hooks_run(c->cdi, CDI_HOOK_START, writable, hook_caps, e) < 0)
 		return EXIT_KRILL;
 	if (c->hold_fd >= 0) {
 		/* No command of our own: processes that enter the container

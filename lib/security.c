@@ -1,5 +1,6 @@
 /* security.c: see security.h. */
 #include "security.h"
+#include "cdi.h"
 #include "log.h"
 
 #include <errno.h>
@@ -54,7 +55,11 @@ int security_apply(const struct container *c, const struct security *s, struct k
 	if (s->privileged) {
 		klog(KLOG_VERBOSE, "capabilities: bounding set %#llx, uid %u, gid %u",
 		     (unsigned long long)s->caps.bounding, c->uid, c->gid);
-		if (caps_apply_for_uid(&s->caps, c->uid, c->gid, NULL, 0, e) < 0)
+		/* CDI additionalGids: real root can set them (cdi.c notes why not
+		 * unprivileged). */
+		const gid_t *groups = c->cdi ? c->cdi->gids : NULL;
+		if (caps_apply_for_uid(&s->caps, c->uid, c->gid, groups, c->cdi ? c->cdi->ngids : 0,
+		                       e) < 0)
 			return -1;
 	}
 	/* Last, after the uid switch: the fake-root filter turns setuid and

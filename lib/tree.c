@@ -10,6 +10,7 @@
  * on the image's own filesystem or on filesystems krill made, never inside
  * a bind from the host (dest_open, for krill run and krill-oci alike). */
 #include "tree.h"
+#include "cdi.h"
 #include "log.h"
 #include "path.h"
 
@@ -667,8 +668,20 @@ static int default_binds(struct builder *b, struct kerr *e)
 {
 	struct bind_req dev = {.src = "/dev", .dst = "/dev", .what = "/dev", .flags = MS_REC,
 	                       .create = true};
-	if (bind_into(b, &dev, e) < 0)
+	if (b->c->cdi && b->c->cdi->own_dev) {
+		/* Renamed or created CDI device nodes (cdi_apply.c): a tmpfs of
+		 * its own on /dev, made in the real pass only. */
+		if (!b->planning) {
+			if (cdi_dev_build(b->c->cdi, b->root_fd, b->h->privileged, e) < 0)
+				return -1;
+			_cleanup_close_ int top = open_beneath(b->root_fd, "/dev", O_PATH | O_DIRECTORY);
+			if (top >= 0)
+				mount_set_add_fd(&b->own, top);
+		}
+		made_push(b, "/dev", b->root_fd);
+	} else if (bind_into(b, &dev, e) < 0) {
 		return -1;
+	}
 	if (b->h->fresh_sys) {
 		/* A new network namespace: sysfs shows the network devices of
 		 * the namespace that mounts it, so the host's would list the

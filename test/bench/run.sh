@@ -26,6 +26,8 @@
 #   g. krill import of debian-mpi from a loopback registry vs skopeo + umoci
 #      + mksquashfs; warm re-import; startup from each image; peak RSS
 #      (test/bench/import.sh).
+#   h. CDI: the startup cost of --device (2 nodes, 20 library mounts), with
+#      renamed nodes and at their host paths; parsing 10 specs x 200 devices.
 #
 # Run as root for everything (sections b, c-cold/kernel and e need root;
 # the unprivileged rows then run as $KRILL_TEST_USER, default krilltest,
@@ -35,7 +37,7 @@
 #
 # Environment: BENCH_RUNS (hyperfine runs, default 100), BENCH_TREE_REPS
 # (tree-read repetitions, default 3), BENCH_JOIN_REPS (default 5),
-# BENCH_SECTIONS (default "a b c d e f g"), KRILL (default ./krill).
+# BENCH_SECTIONS (default "a b c d e f g h"), KRILL (default ./krill).
 set -eu
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -44,7 +46,7 @@ krill_src=${KRILL:-$top/krill}
 runs=${BENCH_RUNS:-100}
 tree_reps=${BENCH_TREE_REPS:-3}
 join_reps=${BENCH_JOIN_REPS:-5}
-sections=${BENCH_SECTIONS:-a b c d e f g}
+sections=${BENCH_SECTIONS:-a b c d e f g h}
 results=$top/test/bench/results.md
 work=$top/test/bench/work
 
@@ -626,6 +628,70 @@ section_e_podman() {
 	findmnt -rn -o TARGET | grep "^$pm/" | sort -r | xargs -r umount -l 2>/dev/null || true
 }
 
+# h. CDI (issue 15): the startup cost of --device with 2 renamed nodes and 20
+# library mounts, and parsing 10 spec files of 200 devices each.
+section_h() {
+	md ""
+	md "## h. CDI devices"
+	md ""
+	note "== h. CDI"
+	local d=$S/cdi i k
+	mkdir -p "$d/specs" "$d/parse" "$d/parse-json" "$d/empty" "$d/lib"
+	cp -a "$S/tiny" "$d/img"
+	mkdir -p "$d/img/usr/lib/kgpu"
+	{
+		printf 'cdiVersion: 0.6.0\nkind: krill.test/gpu\ndevices:\n'
+		printf '  - name: gpu0\n    containerEdits:\n      deviceNodes: [{path: /dev/kgpu0, hostPath: /dev/zero}]\n'
+		printf '  - name: gpu1\n    containerEdits:\n      deviceNodes: [{path: /dev/kgpu1, hostPath: /dev/full}]\n'
+		printf 'containerEdits:\n  env: [KGPU=1]\n  mounts:\n'
+		for i in $(seq 20); do
+			echo "lib $i" > "$d/lib/libkgpu$i.so"
+			: > "$d/img/usr/lib/kgpu/libkgpu$i.so"
+			printf '    - {hostPath: %s, containerPath: /usr/lib/kgpu/libkgpu%s.so, options: [ro, bind]}\n' "$d/lib/libkgpu$i.so" "$i"
+		done
+	} > "$d/specs/gpu.yaml"
+	sed 's|/dev/kgpu0, hostPath: /dev/zero|/dev/zero|; s|/dev/kgpu1, hostPath: /dev/full|/dev/full|; s|krill.test/gpu|krill.test/same|' \
+		"$d/specs/gpu.yaml" > "$d/specs/same.yaml"
+	for k in $(seq 10); do
+		{
+			printf 'cdiVersion: 0.6.0\nkind: krill.test/p%s\ndevices:\n' "$k"
+			for i in $(seq 200); do
+				printf '  - name: d%s\n    containerEdits:\n      deviceNodes: [{path: /dev/d%s, hostPath: /dev/zero, type: c, major: 1, minor: 5}]\n      env: [D%s=1]\n' "$i" "$i" "$i"
+			done
+		} > "$d/parse/p$k.yaml"
+		{
+			printf '{"cdiVersion": "0.6.0", "kind": "krill.test/p%s", "devices": [\n' "$k"
+			for i in $(seq 200); do
+				[ "$i" = 1 ] || printf ',\n'
+				printf '  {"name": "d%s", "containerEdits": {"deviceNodes": [{"path": "/dev/d%s", "hostPath": "/dev/zero", "type": "c", "major": 1, "minor": 5}], "env": ["D%s=1"]}}' "$i" "$i" "$i"
+			done
+			printf ']}\n'
+		} > "$d/parse-json/p$k.json"
+	done
+	chmod -R a+rX "$d"
+	[ "$is_root" = 1 ] && chown -R "$user" "$d/img"
+	bench_group user \
+		cdi-plain "$K run $d/img -- /bin/true" \
+		cdi-all "$K run --cdi-dirs=$d/specs --device=krill.test/gpu=all $d/img -- /bin/true" \
+		cdi-same "$K run --cdi-dirs=$d/specs --device=krill.test/same=all $d/img -- /bin/true" \
+		cdi-list-empty "$K cdi list --cdi-dirs=$d/empty" \
+		cdi-list-2000 "$K cdi list --cdi-dirs=$d/parse" \
+		cdi-list-2000j "$K cdi list --cdi-dirs=$d/parse-json"
+	md "| what | median | added | target |"
+	md "|---|---|---|---|"
+	local add
+	add() { # A B -> "1.23 ms"
+		if [ -n "${MED[$1]:-}" ] && [ -n "${MED[$2]:-}" ]; then
+			awk -v a="${MED[$1]}" -v b="${MED[$2]}" 'BEGIN { printf "%.2f ms", (a - b) * 1000 }'
+		else echo n/a; fi
+	}
+	md "| plain run, tiny (dir) | $(cell cdi-plain) | | |"
+	md "| --device=krill.test/gpu=all: 2 renamed nodes (own /dev) + 20 library mounts | $(cell cdi-all) | $(add cdi-all cdi-plain) | ≤ 1 ms |"
+	md "| the same with the nodes at their host paths (host /dev) | $(cell cdi-same) | $(add cdi-same cdi-plain) | ≤ 1 ms |"
+	md "| krill cdi list, 10 YAML specs × 200 devices, minus an empty dir | $(cell cdi-list-2000) | $(add cdi-list-2000 cdi-list-empty) | ≤ 5 ms |"
+	md "| the same in JSON | $(cell cdi-list-2000j) | $(add cdi-list-2000j cdi-list-empty) | ≤ 5 ms |"
+}
+
 # --------------------------------------------------------------- f. SPANK
 section_f() {
 	md ""
@@ -672,9 +738,9 @@ section_f() {
 
 for s in $sections; do
 	case $s in
-	a | b | c | d | e | f) "section_$s" ;;
+	a | b | c | d | e | f | h) "section_$s" ;;
 	g) . "$top/test/bench/import.sh" && section_g ;;
-	*) die "unknown section '$s' (a b c d e f g)" ;;
+	*) die "unknown section '$s' (a b c d e f g h)" ;;
 	esac
 done
 

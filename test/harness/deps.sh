@@ -5,7 +5,7 @@
 set -eu
 
 build="gcc make pkg-config libsquashfuse-dev libfuse3-dev fuse3 libseccomp-dev
-       libinih-dev libjansson-dev libcmocka-dev clang libclang-rt-14-dev
+       libinih-dev libjansson-dev libyaml-dev libcmocka-dev clang libclang-rt-14-dev
        zlib1g-dev liblzma-dev liblzo2-dev liblz4-dev libzstd-dev libslurm-dev
        libcurl4-openssl-dev libarchive-dev libssl-dev"
 test="bats busybox-static squashfs-tools attr tmux util-linux iproute2 procps psmisc time bc python3

@@ -112,3 +112,19 @@ NAME=\"krill tiny\"
 krill: \$STORE/layout+t.sqfs is up to date
 images: listed"
 }
+
+@test "examples/gpu/job.sh: a CDI device from the example site spec" {
+	mkdir "$SCRATCH/cdi"
+	cp "$EX/gpu/accel.yaml" "$SCRATCH/cdi/"
+	example "$TINY_SQFS" gpu/job.sh DEVICE=example.com/accel=all CDI_DIRS="$SCRATCH/cdi"
+	assert_status 0
+	assert_output "/dev/accel0 character special file 1:5
+ACCEL_DRIVER=example-1.0
+ACCEL_VISIBLE_DEVICES=0"
+	# The site config form parses (with the example spec's directory).
+	sed "s|^dirs = .*|dirs = $SCRATCH/cdi|; s|nvidia.com/gpu=all|example.com/accel=accel0|" \
+		"$EX/gpu/krill.conf" > "$SCRATCH/krill.conf"
+	KRILL_CONFIG=$SCRATCH/krill.conf run "$KRILL" run "$TINY" -- stat -c '%t:%T' /dev/accel0
+	assert_status 0
+	assert_output "1:5"
+}

@@ -13,7 +13,7 @@ teardown() {
 	run "$KRILL" check
 	assert_status 0
 	for probe in "user namespaces" /dev/fuse overlayfs "tmpfs xattrs" namespaces seccomp cgroups \
-		capabilities newuidmap kernel; do
+		capabilities newuidmap kernel gpu; do
 		grep -Eq "^(ok|FAIL) +$probe " <<<"$output" || fail "no $probe line: $output"
 	done
 	assert_line "krill run works for this user"
