@@ -246,6 +246,7 @@ static int run_option(struct container *c, int opt, const char *arg, const char 
 	case 's':
 		free(c->storage);
 		c->storage = xstrdup(arg);
+		c->storage_cli = true;
 		return 0;
 	case OPT_SET_ENV: {
 		/* NAME=VALUE when there is an '=' and no '/' before it: the value

@@ -40,6 +40,7 @@ struct container {
 	enum image_type image_type;
 	char *mountpoint;     /* -m: where to mount a SquashFS image; NULL = private */
 	char *storage;        /* -s / KRILL_STORAGE / config */
+	bool storage_cli;     /* -s given: look in that directory alone */
 
 	/* process */
 	char **argv;          /* NULL = the image's default command */
