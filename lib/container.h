@@ -53,6 +53,7 @@ struct container {
 	bool write_fake;      /* -W */
 	char *write_fake_size; /* tmpfs size= value, e.g. "12%" or "2g" */
 	bool home;            /* --home */
+	char *container_home; /* --home: /home/NAME, NAME found before any namespace (run.c) */
 	bool private_tmp;     /* -t */
 	bool no_passwd;
 	struct bind *binds;   /* site binds from the config, then -b, in order */

@@ -431,6 +431,12 @@ static int set_home(const struct container *c, int root_fd, char *const *host_en
 		env_set(env, "HOME", image_has_dir(root_fd, "root") ? "/root" : "/");
 		return 0;
 	}
+	/* Inside the user namespace getuid() is the container's ID (often 0),
+	 * so the name comes from run.c, found before any namespace existed. */
+	if (c->container_home) {
+		env_set(env, "HOME", c->container_home);
+		return 0;
+	}
 	const char *user = env_get(host_env, "USER");
 	if (!user || !*user) {
 		struct passwd *pw = getpwuid(getuid());

@@ -96,6 +96,8 @@ static int run_prepare(struct run *r, struct kerr *e)
 	const char *home = getenv("HOME");
 	r->home = home ? xstrdup(home) : pw ? xstrdup(pw->pw_dir) : NULL;
 	r->container_home = xasprintf("/home/%s", r->user);
+	free(c->container_home);
+	c->container_home = xstrdup(r->container_home);
 	const char *tmp = getenv("TMPDIR");
 	r->tmpdir = xstrdup(tmp && tmp[0] == '/' ? tmp : "/tmp");
 	if (!c->no_passwd)

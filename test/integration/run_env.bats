@@ -210,6 +210,14 @@ line two][#x]"
 	run "$KRILL" run --home "$TINY" -- sh -c 'echo $HOME'
 	assert_status 0
 	assert_output "/home/$(id -un)"
+	# USER unset: the caller's name comes from before the namespace (where
+	# the caller is uid 0), so HOME, the bind and the passwd entry agree.
+	me=$(id -un)
+	run env -u USER "$KRILL" run --home "$TINY" -- sh -c 'echo $HOME; grep "^$0:" /etc/passwd | cut -d: -f6; ls -d /home/*' "$me"
+	assert_status 0
+	assert_output "/home/$me
+/home/$me
+/home/$me"
 	run "$KRILL" run --set-env=HOME=/x "$TINY" -- sh -c 'echo $HOME'
 	assert_output "/x"
 }
