@@ -270,6 +270,8 @@ bool check_feature_works(const char *feat)
 		probe_seccomp(&p);
 	} else if (strcmp(feat, "overlayfs") == 0) {
 		probe_ns_feature(&p, "overlayfs", try_overlay, "", "");
+	} else if (strcmp(feat, "tmpfs-xattrs") == 0) {
+		probe_ns_feature(&p, "tmpfs xattrs", try_tmpfs_xattr, "", "");
 	} else if (strcmp(feat, "cgroup") == 0) {
 		probe_cgroup(&p);
 	} else {

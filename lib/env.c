@@ -529,8 +529,13 @@ int env_build(const struct container *c, int image_root_fd, char *const *host_en
 			goto fail;
 	}
 
+	/* Scripts test these to know they are in a container; no option
+	 * removes them.  CH_RUNNING has ch-run's value, for job scripts
+	 * written for ch-run. */
 	env_unset(&env, "KRILL_RUNNING");
 	strv_push(&env, "KRILL_RUNNING=1");
+	env_unset(&env, "CH_RUNNING");
+	strv_push(&env, "CH_RUNNING=" CH_RUNNING_VALUE);
 	*out = env;
 	return 0;
 fail:
