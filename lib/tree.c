@@ -8,6 +8,7 @@
  * /proc/self/fd, which closes the window between checking and mounting. */
 #include "tree.h"
 #include "log.h"
+#include "passwd.h"
 #include "path.h"
 
 #include <errno.h>
@@ -249,15 +250,38 @@ static int mount_overlay(const struct container *c, const struct tree_host *h, s
 	return 0;
 }
 
+/* The image's own file (dst, beneath root_fd) with our entries merged in;
+ * ours alone when the image has no such regular file.  O_NONBLOCK: a FIFO
+ * there can't hang us. */
+static int image_passwd_merge(int root_fd, const char *dst, const char *ours, char **out,
+                              struct kerr *e)
+{
+	_cleanup_close_ int fd = open_beneath(root_fd, dst, O_RDONLY | O_NONBLOCK);
+	struct stat st;
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		_cleanup_free_ char *what = xasprintf("the image's %s", dst);
+		if (fd_read_all(fd, what, PASSWD_MAX, &buf, &len, e) < 0)
+			return -1;
+		klog(KLOG_VERBOSE, "merging your user and group into the image's %s", dst);
+	}
+	*out = passwd_merge(buf ? buf : "", len, ours);
+	return 0;
+}
+
 /* The synthesized files live in the staging tmpfs: never on the host,
  * never in the image, and gone with our mount namespace. */
 static int bind_passwd(struct builder *b, const char *name, const char *text, struct kerr *e)
 {
 	_cleanup_free_ char *staged = xasprintf("/%s", name);
 	_cleanup_free_ char *dst = xasprintf("/etc/%s", name);
+	_cleanup_free_ char *merged = NULL;
+	if (image_passwd_merge(b->root_fd, dst, text, &merged, e) < 0)
+		return -1;
 	_cleanup_close_ int fd = open(staged, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	size_t len = strlen(text);
-	if (fd < 0 || write(fd, text, len) != (ssize_t)len)
+	size_t len = strlen(merged);
+	if (fd < 0 || write(fd, merged, len) != (ssize_t)len)
 		return kerr_set(e, errno, "can't write the container's %s", dst);
 	_cleanup_close_ int f = open_beneath(b->root_fd, dst, O_PATH);
 	if (f < 0 && !b->writable) {
