@@ -7,6 +7,7 @@
  * bind onto a host path; mounts then target the resolved fd through
  * /proc/self/fd, which closes the window between checking and mounting. */
 #include "tree.h"
+#include "apt.h"
 #include "log.h"
 #include "passwd.h"
 #include "path.h"
@@ -453,6 +454,9 @@ int tree_finish(const struct container *c, const struct tree_host *h, struct ker
 		goto out;
 	if (h->passwd && (bind_passwd(&b, "passwd", h->passwd, e) < 0 ||
 	                  bind_passwd(&b, "group", h->group, e) < 0))
+		goto out;
+	if (c->seccomp_fakeroot && c->uid == 0 && b.writable &&
+	    apt_sandbox_off(b.root_fd, !c->write_fake, e) < 0)
 		goto out;
 	if (tmp_and_home(&b, e) < 0 || bind_list(&b, false, e) < 0)
 		goto out;

@@ -8,7 +8,7 @@ build="gcc make pkg-config libsquashfuse-dev libfuse3-dev fuse3 libseccomp-dev
        libinih-dev libjansson-dev libcmocka-dev clang libclang-rt-14-dev
        zlib1g-dev liblzma-dev liblzo2-dev liblz4-dev libzstd-dev"
 test="bats busybox-static squashfs-tools tmux util-linux iproute2 procps psmisc time bc python3
-      debootstrap slurm-wlm munge openmpi-bin libopenmpi-dev man-db"
+      debootstrap slurm-wlm munge openmpi-bin libopenmpi-dev man-db curl"
 bench="hyperfine bubblewrap charliecloud-runtime squashfuse runc"
 
 case "${KRILL_DEPS:-all}" in
