@@ -4,6 +4,7 @@
 #   make demo       install missing packages (root), build, run the tiny image
 #   make check      install missing packages (root), build, run every test
 #   make bench      startup / throughput / join benchmarks -> test/bench/results.md
+#   make packages-check  build the .deb and .rpm, unpack them in a temp root, run them
 #   make fuzz       run each libFuzzer harness for FUZZ_SECONDS
 #   make install PREFIX=/usr/local
 
@@ -46,7 +47,7 @@ FUZZ_BIN   := $(FUZZ_SRC:test/fuzz/%.c=build/fuzz/%)
 FUZZ_CC    ?= clang
 MANPAGES   := $(wildcard doc/*.[1-8])
 
-.PHONY: all deps images images-check demo check unit asan fuzz-replay fuzz bench install clean
+.PHONY: all deps images images-check demo check unit asan fuzz-replay fuzz bench packages-check install clean
 
 all: krill krill-oci
 
@@ -118,6 +119,11 @@ fuzz: $(FUZZ_BIN)
 
 bench: deps all
 	@test/bench/run.sh
+
+# Build the .deb and the .rpm, unpack them in a temporary root and run the
+# packaged krill (about two minutes: not part of check).
+packages-check: deps images
+	@test/packaging/check.sh
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
