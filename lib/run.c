@@ -14,6 +14,7 @@
 #include "run.h"
 #include "cgroup.h"
 #include "fdpass.h"
+#include "hold.h"
 #include "join.h"
 #include "nsjoin.h"
 #include "launch.h"
@@ -400,6 +401,12 @@ static int run_container_side(struct run *r, struct kerr *e)
 	}
 	if (r->ns_sock[1] >= 0 && send_namespaces(r->ns_sock[1], e) < 0)
 		return EXIT_KRILL;
+	if (c->hold_fd >= 0) {
+		/* No command of our own: processes that enter the container
+		 * apply no_new_privs themselves (bin/krill_spank.c).  Unlike
+		 * a command, the holder dies with its supervisor. */
+		return hold_report_and_wait(c->hold_fd, c->cwd, env.v, e) < 0 ? EXIT_KRILL : 0;
+	}
 	return launch_exec(c, c->argv, env.v, &r->sec, e);
 }
 
@@ -409,6 +416,12 @@ int run_container(struct container *c, struct kerr *e)
 	                .ns_sock = {-1, -1}, .init_sock = {-1, -1},
 	                .record_dir = -1};
 	int status = EXIT_KRILL;
+	if (c->hold_fd >= 0 && (c->argv || c->join || c->ns_pid || c->seccomp_fakeroot ||
+	                        c->seccomp_profile || c->cap_add.n || c->cap_drop.n)) {
+		kerr_set(e, 0, "--hold-fd: a held container takes no command, --join, --pid, "
+		               "seccomp or capability options");
+		goto out;
+	}
 	if (run_prepare(&r, e) < 0)
 		goto out;
 	bool winner = true;
@@ -484,10 +497,16 @@ int run_container(struct container *c, struct kerr *e)
 			r.init_sock[0] = -1;
 		}
 		int rc = run_container_side(&r, e);
-		kerr_print(e);
+		if (e->msg[0])
+			kerr_print(e);
 		_exit(rc);
 	}
 	prctl(PR_SET_NAME, "krill-supervise");
+	if (c->hold_fd >= 0) {
+		/* Only the container holds the reporting socket: its end
+		 * closing is how the plugin sees the container go. */
+		close(c->hold_fd);
+	}
 	if (r.sq && squash_serve_start(r.sq, c->squash_threads ? c->squash_threads
 							 : squash_default_threads(), e) < 0) {
 		kill(pid, SIGKILL);

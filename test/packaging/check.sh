@@ -52,7 +52,7 @@ check_root() {
 		usr/share/man/man5/krill.conf.5 "$doc/README.md" "$doc/examples/site/krill.conf" \
 		"$doc/examples/run/hello.sh" "$doc/examples/join/peers.sh" \
 		"$doc/examples/slurm/join4.sh" "$doc/examples/mpi/ring.c" \
-		"$doc/examples/oci/make-bundle.sh"; do
+		"$doc/examples/oci/make-bundle.sh" "$doc/examples/spank/plugstack.conf"; do
 		[ -e "$root/$f" ] || [ -e "$root/$f.gz" ] || missing="$missing $f"
 	done
 	if [ -z "$missing" ]; then ok "$name ships the binary, the krill-oci link, 4 man pages and every example"
