@@ -103,8 +103,9 @@ static int resolve_by_name(struct container *c, struct kerr *e)
 int image_resolve(struct container *c, struct kerr *e)
 {
 	/* IMAGE is a path when it starts with '/' or '.', or when something
-	 * of that name exists; else it is a name, looked up in the storage directories (storage.c checks that
-	 * no other user could have planted what it finds). */
+	 * of that name exists; else it is a name, looked up in the storage
+	 * directories (storage.c checks that no other user could have
+	 * planted what it finds). */
 	bool path_only = c->image[0] == '/' || c->image[0] == '.';
 	if (!path_only && access(c->image, F_OK) < 0 && (errno == ENOENT || errno == ENOTDIR))
 		return resolve_by_name(c, e);
