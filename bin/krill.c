@@ -289,13 +289,14 @@ static int run_option(struct container *c, int opt, const char *arg, const char 
 		free(c->seccomp_profile);
 		c->seccomp_profile = xstrdup(arg);
 		return 0;
-	case OPT_NAME:
-		if (!*arg || strchr(arg, '/') || strlen(arg) > 64)
-			return bad("--name", arg,
-			           "expected 1-64 characters without '/'");
+	case OPT_NAME: {
+		const char *why = record_name_invalid(arg);
+		if (why)
+			return bad("--name", arg, why);
 		free(c->name);
 		c->name = xstrdup(arg);
 		return 0;
+	}
 	case OPT_PID:
 		c->ns_pid = true;
 		return 0;

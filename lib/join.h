@@ -40,6 +40,8 @@ int join_wait(struct join *j, struct ns_set *fds, struct kerr *e);
 void join_peer_done(struct join *j);
 
 unsigned join_group_size(const struct join *j);
+/* The winner's supervisor (valid once join_wait returned). */
+pid_t join_winner_pid(const struct join *j);
 void join_end(struct join *j);
 
 #endif

@@ -51,10 +51,9 @@ krill_leftovers() {
 	grep -q ' - fuse\.krill ' /proc/self/mountinfo &&
 		out+="fuse mount: $(grep ' - fuse\.krill ' /proc/self/mountinfo); "
 	grep -q ' - tmpfs krill ' /proc/self/mountinfo && out+="staging tmpfs mount; "
-	# Our own objects only: other users' runs share this machine.
-	local shm
-	shm=$(find /dev/shm -maxdepth 1 -user "$(id -u)" \( -name 'krill*' -o -name 'sem.krill*' \) -printf '%f ' 2>/dev/null)
-	[ -n "$shm" ] && out+="shm: $shm; "
+	# Only this user's: other checkouts' tests run at the same time.
+	ls /dev/shm 2>/dev/null | grep -q "^\(sem\.\)\?krill-$(id -u)-" &&
+		out+="shm: $(ls /dev/shm | grep "krill-$(id -u)-"); "
 	ls -d /tmp/krill.* 2>/dev/null | grep -q . && out+="tmp: $(ls -d /tmp/krill.*); "
 	echo -n "$out"
 }

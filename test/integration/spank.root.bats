@@ -240,3 +240,29 @@ assert_user_clean() {
 	wait || true
 	assert_user_clean
 }
+
+@test "spank: a requeued job leaves nothing of its killed step behind" {
+	cat > "$SCRATCH/rq.sh" <<-EOF
+		#!/bin/sh
+		#SBATCH -N3 --ntasks-per-node=1 --requeue
+		srun --krill-image=$TINY_SQFS sh -c 'echo "up \$SLURM_NODEID \${SLURM_RESTART_COUNT:-0}"; exec sleep 60'
+	EOF
+	chmod 0755 "$SCRATCH/rq.sh"
+	job=$(as_user sbatch --parsable -o "$SCRATCH/rq.out" "$SCRATCH/rq.sh")
+	for _ in $(seq 150); do
+		[ "$(grep -c '^up . 0' "$SCRATCH/rq.out" 2>/dev/null)" = 3 ] && break
+		sleep 0.1
+	done
+	[ "$(grep -c '^up . 0' "$SCRATCH/rq.out")" = 3 ] || fail "$(cat "$SCRATCH/rq.out")"
+	"$HARNESS" exec scontrol requeue "$job"
+	# Between the kill and the restart (BeginTime is pushed back), the
+	# first run must have left nothing on any node.
+	for _ in $(seq 50); do
+		[ -z "$(user_leftovers)" ] && break
+		sleep 0.2
+	done
+	l=$(user_leftovers)
+	"$HARNESS" exec scancel "$job" || true
+	[ -z "$l" ] || fail "left behind after requeue: $l"
+	assert_user_clean
+}
