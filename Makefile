@@ -4,6 +4,7 @@
 #   make demo       install missing packages (root), build, run the tiny image
 #   make check      install missing packages (root), build, run every test
 #   make bench      startup / throughput / join benchmarks -> test/bench/results.md
+#   make packages-check  build the .deb and .rpm, unpack them in a temp root, run them
 #   make fuzz       run each libFuzzer harness for FUZZ_SECONDS
 #   make install PREFIX=/usr/local   (and krill-spank.so into Slurm's plugin dir)
 
@@ -58,7 +59,7 @@ SPANK_OBJ  := $(SPANK_LIB:lib/%.c=build/pic/lib/%.o)
 SLURM_PLUGINDIR ?= $(shell pkg-config --variable=libdir slurm 2>/dev/null || echo /usr/lib/x86_64-linux-gnu)/slurm-wlm
 SPANK_SO   := $(if $(SPANK_H),build/krill-spank.so)
 
-.PHONY: all deps images images-check demo check unit asan fuzz-replay fuzz bench install clean
+.PHONY: all deps images images-check demo check unit asan fuzz-replay fuzz bench packages-check install clean
 
 all: krill krill-oci krill-import $(SPANK_SO)
 
@@ -155,6 +156,11 @@ fuzz: $(FUZZ_BIN)
 
 bench: deps all
 	@test/bench/run.sh
+
+# Build the .deb and the .rpm, unpack them in a temporary root and run the
+# packaged krill (about two minutes: not part of check).
+packages-check: deps images
+	@test/packaging/check.sh
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5

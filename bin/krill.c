@@ -40,6 +40,7 @@ static const char usage_run[] =
 	"  -u, --uid=UID              user ID inside (default: yours)\n"
 	"  -g, --gid=GID              group ID inside (default: yours)\n"
 	"      --home                 bind $HOME at /home/$USER (implies -W)\n"
+	"      --no-home              don't bind $HOME (the default; as ch-run)\n"
 	"  -t, --private-tmp          a new tmpfs at /tmp\n"
 	"  -w, --write                mount a directory image read-write\n"
 	"  -W, --write-fake[=SIZE]    writable tmpfs overlay, discarded at exit\n"
@@ -96,7 +97,7 @@ enum {
 	OPT_SET_ENV0, OPT_UNSET_ENV, OPT_ENV_NO_EXPAND, OPT_ENV_CLEAN, OPT_ENV_KEEP, OPT_SECCOMP,
 	OPT_SECCOMP_PROFILE, OPT_NAME, OPT_PID, OPT_NET, OPT_HOSTNAME, OPT_IPC, OPT_USERNS,
 	OPT_MEMORY, OPT_CPUS, OPT_PIDS_LIMIT, OPT_CAP_ADD, OPT_CAP_DROP, OPT_DEVICE, OPT_CDI_DIRS,
-	OPT_FEATURE, OPT_HOLD_FD,
+	OPT_FEATURE, OPT_NO_HOME, OPT_HOLD_FD,
 };
 
 static const struct option run_options[] = {
@@ -105,6 +106,7 @@ static const struct option run_options[] = {
 	{"uid", required_argument, NULL, 'u'},
 	{"gid", required_argument, NULL, 'g'},
 	{"home", no_argument, NULL, OPT_HOME},
+	{"no-home", no_argument, NULL, OPT_NO_HOME},
 	{"private-tmp", no_argument, NULL, 't'},
 	{"write", no_argument, NULL, 'w'},
 	{"write-fake", optional_argument, NULL, 'W'},
@@ -208,6 +210,11 @@ static int run_option(struct container *c, int opt, const char *arg, const char 
 	case OPT_HOME:
 		c->home = c->write_fake = true;
 		return 0;
+	case OPT_NO_HOME:
+		/* ch-run 0.31's option, which it accepts and ignores: $HOME is
+		 * bound only with --home, there as here. */
+		klog(KLOG_VERBOSE, "--no-home: $HOME isn't bound unless --home is given");
+		return 0;
 	case 't':
 		c->private_tmp = true;
 		return 0;
@@ -256,6 +263,7 @@ static int run_option(struct container *c, int opt, const char *arg, const char 
 	case 's':
 		free(c->storage);
 		c->storage = xstrdup(arg);
+		c->storage_cli = true;
 		return 0;
 	case OPT_SET_ENV: {
 		/* NAME=VALUE when there is an '=' and no '/' before it: the value

@@ -5,6 +5,7 @@
 #include "check.h"
 #include "cdi.h"
 #include "cgroup.h"
+#include "config.h"
 #include "err.h"
 #include "log.h"
 #include "userns.h"
@@ -243,9 +244,29 @@ static void probe_gpu(struct probe *p)
 	         "/etc/cdi/nvidia.yaml (or nvidia-ctk cdi generate)");
 }
 
-static size_t run_probes(struct probe *p)
+/* The same files `krill run` reads (config_load): a config that stops
+ * every run must stop the check too. */
+static void probe_config(struct probe *p, struct kerr *e)
+{
+	p->name = "config";
+	p->required = true;
+	struct krill_config cfg;
+	config_init(&cfg);
+	p->ok = config_load(&cfg, e) == 0;
+	config_free(&cfg);
+	if (p->ok) {
+		snprintf(p->detail, sizeof p->detail, "the config files krill run reads are valid");
+		return;
+	}
+	kerr_str(e, p->detail, sizeof p->detail);
+	snprintf(p->hint, sizeof p->hint, "%s", e->hint[0] ? e->hint :
+	         "fix the line named; krill run refuses to start until then");
+}
+
+static size_t run_probes(struct probe *p, struct kerr *config_err)
 {
 	size_t n = 0;
+	probe_config(&p[n++], config_err);
 	probe_userns(&p[n++]);
 	probe_fuse(&p[n++]);
 	probe_ns_feature(&p[n++], "overlayfs", try_overlay,
@@ -278,6 +299,8 @@ bool check_feature_works(const char *feat)
 		probe_seccomp(&p);
 	} else if (strcmp(feat, "overlayfs") == 0) {
 		probe_ns_feature(&p, "overlayfs", try_overlay, "", "");
+	} else if (strcmp(feat, "tmpfs-xattrs") == 0) {
+		probe_ns_feature(&p, "tmpfs xattrs", try_tmpfs_xattr, "", "");
 	} else if (strcmp(feat, "cgroup") == 0) {
 		probe_cgroup(&p);
 	} else {
@@ -295,8 +318,10 @@ int check_main(int argc, char **argv)
 		return 125;
 	}
 	struct probe p[16] = {{0}};
-	size_t n = run_probes(p);
-	bool works = true;
+	struct kerr config_err = {0};
+	size_t n = run_probes(p, &config_err);
+	bool config_ok = p[0].ok; /* probe_config runs first */
+	bool works = config_ok;  /* root needs no probe but this one */
 	for (size_t i = 0; i < n; i++)
 		if (p[i].required && !p[i].ok && geteuid() != 0)
 			works = false;
@@ -323,6 +348,12 @@ int check_main(int argc, char **argv)
 		}
 		printf("%s\n", works ? "krill run works for this user"
 		                     : "krill run can't work for this user: see the hints above");
+	}
+	if (!config_ok) {
+		/* The same error line `krill run` would give, and its status. */
+		fflush(stdout);
+		kerr_print(&config_err);
+		return 125;
 	}
 	return works ? 0 : 1;
 }

@@ -26,6 +26,7 @@ void container_free(struct container *c)
 			free(*a);
 	free(c->argv);
 	free(c->cwd);
+	free(c->container_home);
 	free(c->write_fake_size);
 	for (size_t i = 0; i < c->nbinds; i++) {
 		free(c->binds[i].src);

@@ -42,6 +42,7 @@ struct container {
 	enum image_type image_type;
 	char *mountpoint;     /* -m: where to mount a SquashFS image; NULL = private */
 	char *storage;        /* -s / KRILL_STORAGE / config */
+	bool storage_cli;     /* -s given: look in that directory alone */
 
 	/* process */
 	char **argv;          /* NULL = the image's default command */
@@ -54,6 +55,7 @@ struct container {
 	bool write_fake;      /* -W */
 	char *write_fake_size; /* tmpfs size= value, e.g. "12%" or "2g" */
 	bool home;            /* --home */
+	char *container_home; /* --home: /home/NAME, NAME found before any namespace (run.c) */
 	bool private_tmp;     /* -t */
 	bool no_passwd;
 	struct bind *binds;   /* site binds from the config, then -b, in order */

@@ -467,6 +467,12 @@ static int set_home(const struct container *c, int root_fd, char *const *host_en
 		env_set(env, "HOME", image_has_dir(root_fd, "root") ? "/root" : "/");
 		return 0;
 	}
+	/* Inside the user namespace getuid() is the container's ID (often 0),
+	 * so the name comes from run.c, found before any namespace existed. */
+	if (c->container_home) {
+		env_set(env, "HOME", c->container_home);
+		return 0;
+	}
 	const char *user = env_get(host_env, "USER");
 	if (!user || !*user) {
 		struct passwd *pw = getpwuid(getuid());
@@ -565,8 +571,13 @@ int env_build(const struct container *c, int image_root_fd, char *const *host_en
 			goto fail;
 	}
 
+	/* Scripts test these to know they are in a container; no option
+	 * removes them.  CH_RUNNING has ch-run's value, for job scripts
+	 * written for ch-run. */
 	env_unset(&env, "KRILL_RUNNING");
 	strv_push(&env.v, "KRILL_RUNNING=1");
+	env_unset(&env, "CH_RUNNING");
+	strv_push(&env.v, "CH_RUNNING=" CH_RUNNING_VALUE);
 	env_index_free(&env.ix);
 	*out = env.v;
 	return 0;

@@ -31,14 +31,18 @@ int env_parse_assignment(const char *arg, char *const *cur_env, bool expand, str
  * NULL), the first match as getenv(3) would; NULL if absent. */
 const char *env_get(char *const *env, const char *name);
 
-/* Build the container's final environment from host_env per SPEC §8 and
- * doc/env.md.  image_root_fd is an fd of the image's root directory; image
- * files are resolved beneath it.  out must be empty; it is filled only on
- * success. */
 /* Read the host files that --set-env/--set-env0 name into their env_op,
  * before any namespace exists (inside, the host's paths are gone). */
 int env_load_host_files(struct container *c, struct kerr *e);
 
+/* The value ch-run gives CH_RUNNING, which krill sets as well. */
+#define CH_RUNNING_VALUE "Weird Al Yankovic"
+
+/* Build the container's final environment from host_env per SPEC §8 and
+ * doc/env.md.  image_root_fd is an fd of the image's root directory; image
+ * files are resolved beneath it.  out must be empty; it is filled only on
+ * success.  KRILL_RUNNING=1 and CH_RUNNING come last, whatever the
+ * options say. */
 int env_build(const struct container *c, int image_root_fd, char *const *host_env, struct strv *out,
 	      struct kerr *e);
 

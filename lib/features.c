@@ -3,6 +3,7 @@
 #include "features.h"
 #include "check.h"
 
+#include <fnmatch.h>
 #include <string.h>
 
 static const char *const built[] = {"squashfuse", "seccomp", "oci", "join", "cgroup",
@@ -16,8 +17,26 @@ void features_print_version(FILE *f)
 	fputc('\n', f);
 }
 
+/* ch-run's names (ch-run --feature), answered the same way: compiled in
+ * and working here, for this user. */
+static const struct {
+	const char *ch_name, *krill_name;
+} ch_names[] = {{"squash", "squashfuse"}, {"tmpfs-xattrs", "tmpfs-xattrs"}};
+
 bool features_has(const char *feat)
 {
+	/* --unset-env globs are fnmatch(3) patterns with FNM_EXTMATCH, as in
+	 * ch-run built with it. */
+	if (strcmp(feat, "extglob") == 0) {
+#ifdef FNM_EXTMATCH
+		return true;
+#else
+		return false;
+#endif
+	}
+	for (size_t i = 0; i < sizeof ch_names / sizeof ch_names[0]; i++)
+		if (strcmp(feat, ch_names[i].ch_name) == 0)
+			return check_feature_works(ch_names[i].krill_name);
 	bool known = false;
 	for (const char *const *b = built; *b; b++)
 		if (strcmp(*b, feat) == 0)

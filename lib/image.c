@@ -1,20 +1,20 @@
 /* image.c: image lookup, type detection and metadata (see image.h). */
 #include "image.h"
 #include "imgref.h"
+#include "log.h"
 #include "path.h"
+#include "storage.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int detect(const char *path, enum image_type *type, struct kerr *e)
+static int detect_fd(int fd, const char *path, enum image_type *type, struct kerr *e)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return kerr_set(e, errno, "%s: can't open image", path);
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return kerr_set(e, errno, "%s: can't stat image", path);
@@ -44,26 +44,74 @@ static int detect(const char *path, enum image_type *type, struct kerr *e)
 	                n ? hex : "none, the file is empty");
 }
 
+static int detect(const char *path, enum image_type *type, struct kerr *e)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return kerr_set(e, errno, "%s: can't open image", path);
+	return detect_fd(fd, path, type, e);
+}
+
+/* The storage directories a name is looked up in, in order: -s DIR alone;
+ * else krill's storage, then Charliecloud's ($CH_IMAGE_STORAGE, else
+ * ch-image's default /var/tmp/$USER.ch), so images built with ch-image
+ * run by the same name as with ch-run. */
+static void storage_dirs(const struct container *c, struct strv *dirs)
+{
+	if (c->storage)
+		strv_push(dirs, c->storage);
+	if (c->storage_cli)
+		return;
+	const char *ch = getenv("CH_IMAGE_STORAGE"), *user = getenv("USER");
+	if (ch && *ch)
+		strv_push(dirs, ch);
+	else if (user && *user && !strchr(user, '/'))
+		strv_push_owned(dirs, xasprintf("/var/tmp/%s.ch", user));
+}
+
+static int resolve_by_name(struct container *c, struct kerr *e)
+{
+	struct strv dirs = {0};
+	storage_dirs(c, &dirs);
+	struct storage_hit hit;
+	int r = dirs.n ? storage_find((const char *const *)dirs.v, c->image, &hit, e) : 0;
+	if (r == 0) {
+		_cleanup_free_ char *list = xstrdup("");
+		for (size_t i = 0; i < dirs.n; i++) {
+			char *t = xasprintf("%s%s%s", list, i ? (i + 1 == dirs.n ? " or " : ", ") : "",
+			                    dirs.v[i]);
+			free(list);
+			list = t;
+		}
+		kerr_set(e, 0, "%s: no such image in the current directory%s%s", c->image,
+		         dirs.n ? " or in " : "", list);
+	}
+	strv_free(&dirs);
+	if (r <= 0)
+		return -1;
+	_cleanup_close_ int fd = hit.fd;
+	klog(KLOG_VERBOSE, "image %s is %s%s", c->image, hit.path,
+	     hit.charliecloud ? " (Charliecloud storage)" : "");
+	free(c->image);
+	c->image = hit.path;
+	if (hit.charliecloud && c->write) {
+		kerr_set(e, 0, "--write: %s is in Charliecloud storage, which ch-image manages",
+		         c->image);
+		return kerr_hint(e, "use -W for a throwaway writable layer, as ch-run also refuses "
+		                    "-w for an image run by name");
+	}
+	return detect_fd(fd, c->image, &c->image_type, e);
+}
+
 int image_resolve(struct container *c, struct kerr *e)
 {
-	/* A bare name that isn't in the current directory is looked up in the
-	 * storage directory: NAME (a directory) or NAME.sqfs. */
-	if (!strchr(c->image, '/') && access(c->image, F_OK) < 0 && c->storage) {
-		char *dir = xasprintf("%s/%s", c->storage, c->image);
-		char *sqfs = xasprintf("%s/%s.sqfs", c->storage, c->image);
-		char *found = access(dir, F_OK) == 0 ? dir : access(sqfs, F_OK) == 0 ? sqfs : NULL;
-		if (!found) {
-			kerr_set(e, 0, "%s: no such image in the current directory or in %s",
-			         c->image, c->storage);
-			free(dir);
-			free(sqfs);
-			return -1;
-		}
-		free(c->image);
-		c->image = xstrdup(found);
-		free(dir);
-		free(sqfs);
-	}
+	/* IMAGE is a path when it starts with '/' or '.', or when something
+	 * of that name exists; else it is a name, looked up in the storage
+	 * directories (storage.c checks that no other user could have
+	 * planted what it finds). */
+	bool path_only = c->image[0] == '/' || c->image[0] == '.';
+	if (!path_only && access(c->image, F_OK) < 0 && (errno == ENOENT || errno == ENOTDIR))
+		return resolve_by_name(c, e);
 	char *abs = realpath(c->image, NULL);
 	if (!abs)
 		return kerr_set(e, errno, "%s: can't open image", c->image);

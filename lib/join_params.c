@@ -3,6 +3,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,6 +73,33 @@ int join_slurm_tasks(const char *list, unsigned long node, unsigned long *count,
 	return kerr_set(e, 0, "%s=%s: no entry for node %lu (SLURM_NODEID)", what, list, node);
 }
 
+/* The launchers krill knows, in the order their size variables are
+ * tried.  A launcher's own job id names the group, so that the size and
+ * the tag always describe the same set of processes: two mpiruns inside
+ * one Slurm step share the Slurm variables but not their own ids. */
+static const struct launcher {
+	const char *name;
+	const char *size_var;
+	const char *id_vars[2]; /* first one set wins; none: the parent PID */
+	bool slurm;             /* the id is SLURM_JOB_ID.SLURM_STEP_ID */
+} launchers[] = {
+	{"Open MPI's mpirun", "OMPI_COMM_WORLD_LOCAL_SIZE",
+	 {"PMIX_NAMESPACE", "OMPI_MCA_ess_base_jobid"}, false},
+	{"PMIx", "PMIX_LOCAL_SIZE", {"PMIX_NAMESPACE", NULL}, false},
+	/* Hydra sets no job id; its proxy is the parent of one mpiexec's ranks. */
+	{"MPICH's Hydra", "MPI_LOCALNRANKS", {NULL, NULL}, false},
+	{"Slurm", "SLURM_STEP_TASKS_PER_NODE", {NULL, NULL}, true},
+};
+
+/* The launcher whose size variable is set first, or NULL. */
+static const struct launcher *launcher_of(char *const *env)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(launchers); i++)
+		if (getenv_in(env, launchers[i].size_var))
+			return &launchers[i];
+	return NULL;
+}
+
 int join_size(unsigned long ct, char *const *env, unsigned long *size, const char **source,
               struct kerr *e)
 {
@@ -80,28 +108,33 @@ int join_size(unsigned long ct, char *const *env, unsigned long *size, const cha
 		*source = "--join-ct";
 		return 0;
 	}
-	static const char *const vars[] = {"OMPI_COMM_WORLD_LOCAL_SIZE", "PMIX_LOCAL_SIZE",
-	                                   "MPI_LOCALNRANKS"};
-	for (size_t i = 0; i < ARRAY_SIZE(vars); i++) {
-		const char *v = getenv_in(env, vars[i]);
-		if (v) {
-			*source = vars[i];
-			return join_parse_count(vars[i], v, 1, 65536, size, e);
-		}
-	}
-	const char *tasks = getenv_in(env, "SLURM_STEP_TASKS_PER_NODE");
-	if (tasks) {
+	const struct launcher *l = launcher_of(env);
+	if (l && l->slurm) {
 		const char *nodeid = getenv_in(env, "SLURM_NODEID");
 		unsigned long node = 0;
 		if (nodeid && join_parse_count("SLURM_NODEID", nodeid, 0, 1000000, &node, e) < 0)
 			return -1;
-		*source = "SLURM_STEP_TASKS_PER_NODE";
-		return join_slurm_tasks(tasks, node, size, e);
+		*source = l->size_var;
+		return join_slurm_tasks(getenv_in(env, l->size_var), node, size, e);
+	}
+	if (l) {
+		*source = l->size_var;
+		return join_parse_count(l->size_var, getenv_in(env, l->size_var), 1, 65536, size, e);
 	}
 	kerr_set(e, 0, "--join: can't tell the number of peers: none of "
 	               "OMPI_COMM_WORLD_LOCAL_SIZE, PMIX_LOCAL_SIZE, MPI_LOCALNRANKS or "
 	               "SLURM_STEP_TASKS_PER_NODE is set");
 	return kerr_hint(e, "give it with --join-ct=N");
+}
+
+/* SLURM_JOB_ID.SLURM_STEP_ID, or NULL without a job id. */
+static char *slurm_tag(char *const *env)
+{
+	const char *job = getenv_in(env, "SLURM_JOB_ID");
+	if (!job || !*job)
+		return NULL;
+	const char *step = getenv_in(env, "SLURM_STEP_ID");
+	return xasprintf("%s.%s", job, step && *step ? step : "0");
 }
 
 char *join_tag(const char *tag, char *const *env, long ppid, const char **source)
@@ -110,11 +143,30 @@ char *join_tag(const char *tag, char *const *env, long ppid, const char **source
 		*source = "--join-tag";
 		return xstrdup(tag);
 	}
-	const char *job = getenv_in(env, "SLURM_JOB_ID");
-	if (job && *job) {
-		const char *step = getenv_in(env, "SLURM_STEP_ID");
+	const struct launcher *l = launcher_of(env);
+	if (l) {
+		char *t = l->slurm ? slurm_tag(env) : NULL;
+		if (t) {
+			*source = "SLURM_JOB_ID.SLURM_STEP_ID";
+			return t;
+		}
+		for (size_t i = 0; i < ARRAY_SIZE(l->id_vars) && l->id_vars[i]; i++) {
+			const char *v = getenv_in(env, l->id_vars[i]);
+			if (v && *v) {
+				*source = l->id_vars[i];
+				return xstrdup(v);
+			}
+		}
+		*source = "the parent PID";
+		return xasprintf("ppid%ld", ppid);
+	}
+	/* No launcher variables: --join-ct gave the size.  A Slurm job (a
+	 * batch script starting peers itself), else an MPI job id, else the
+	 * parent, in that order. */
+	char *t = slurm_tag(env);
+	if (t) {
 		*source = "SLURM_JOB_ID.SLURM_STEP_ID";
-		return xasprintf("%s.%s", job, step && *step ? step : "0");
+		return t;
 	}
 	static const char *const vars[] = {"PMIX_NAMESPACE", "OMPI_MCA_ess_base_jobid"};
 	for (size_t i = 0; i < ARRAY_SIZE(vars); i++) {

@@ -23,9 +23,17 @@ int join_parse_count(const char *what, const char *s, unsigned long min, unsigne
 int join_size(unsigned long ct, char *const *env, unsigned long *size, const char **source,
               struct kerr *e);
 
-/* Group tag: tag if given, else SLURM_JOB_ID.SLURM_STEP_ID, else
- * PMIX_NAMESPACE / OMPI_MCA_ess_base_jobid, else the parent PID.  Returns
- * a malloc'd string; *source as above. */
+/* Group tag: tag if given, else the job id of the launcher whose variable
+ * join_size() reads (the first of OMPI_COMM_WORLD_LOCAL_SIZE -> Open MPI's
+ * PMIX_NAMESPACE or OMPI_MCA_ess_base_jobid; PMIX_LOCAL_SIZE ->
+ * PMIX_NAMESPACE; MPI_LOCALNRANKS -> the parent PID, Hydra's proxy;
+ * SLURM_STEP_TASKS_PER_NODE -> SLURM_JOB_ID.SLURM_STEP_ID), also when
+ * --join-ct gave the size; a launcher without its id set, the parent PID.
+ * With no launcher variable at all: SLURM_JOB_ID.SLURM_STEP_ID, else
+ * PMIX_NAMESPACE / OMPI_MCA_ess_base_jobid, else the parent PID.  So the
+ * size and the tag describe the same processes, and two mpiruns in one
+ * Slurm step get two groups.  Returns a malloc'd string; *source as
+ * above. */
 char *join_tag(const char *tag, char *const *env, long ppid, const char **source);
 
 #endif

@@ -106,6 +106,8 @@ static int run_prepare(struct run *r, struct kerr *e)
 	if (!r->home && home)
 		r->home = xstrdup(home);
 	r->container_home = xasprintf("/home/%s", r->user);
+	free(c->container_home);
+	c->container_home = xstrdup(r->container_home);
 	const char *tmp = getenv("TMPDIR");
 	r->tmpdir = realpath(tmp && tmp[0] == '/' ? tmp : "/tmp", NULL);
 	if (!r->tmpdir)

@@ -11,7 +11,9 @@
  * a bind from the host (dest_open, for krill run and krill-oci alike). */
 #include "tree.h"
 #include "cdi.h"
+#include "apt.h"
 #include "log.h"
+#include "passwd.h"
 #include "path.h"
 
 #include <errno.h>
@@ -515,6 +517,26 @@ static int underlay_build(struct builder *b)
 	return mount("overlay", TREE_NEWROOT, "overlay", flags, data);
 }
 
+/* The image's own file (dst, beneath root_fd) with our entries merged in;
+ * ours alone when the image has no such regular file.  O_NONBLOCK: a FIFO
+ * there can't hang us. */
+static int image_passwd_merge(int root_fd, const char *dst, const char *ours, char **out,
+                              struct kerr *e)
+{
+	_cleanup_close_ int fd = open_beneath(root_fd, dst, O_RDONLY | O_NONBLOCK);
+	struct stat st;
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		_cleanup_free_ char *what = xasprintf("the image's %s", dst);
+		if (fd_read_all(fd, what, PASSWD_MAX, &buf, &len, e) < 0)
+			return -1;
+		klog(KLOG_VERBOSE, "merging your user and group into the image's %s", dst);
+	}
+	*out = passwd_merge(buf ? buf : "", len, ours);
+	return 0;
+}
+
 /* The synthesized files live in the staging tmpfs: never on the host,
  * never in the image, and gone with our mount namespace. */
 static int bind_passwd(struct builder *b, const char *name, const char *text, struct kerr *e)
@@ -523,9 +545,12 @@ static int bind_passwd(struct builder *b, const char *name, const char *text, st
 		return 0; /* never made: a read-only image without one goes without */
 	_cleanup_free_ char *staged = xasprintf("/%s", name);
 	_cleanup_free_ char *dst = xasprintf("/etc/%s", name);
+	_cleanup_free_ char *merged = NULL;
+	if (image_passwd_merge(b->root_fd, dst, text, &merged, e) < 0)
+		return -1;
 	_cleanup_close_ int fd = open(staged, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	size_t len = strlen(text);
-	if (fd < 0 || write(fd, text, len) != (ssize_t)len)
+	size_t len = strlen(merged);
+	if (fd < 0 || write(fd, merged, len) != (ssize_t)len)
 		return kerr_set(e, errno, "can't write the container's %s", dst);
 	_cleanup_close_ int f = open_beneath(b->root_fd, dst, O_PATH);
 	if (f < 0 && !b->writable) {
@@ -796,6 +821,12 @@ static int tree_build(struct builder *b, struct kerr *e)
 		return -1;
 	if (h->passwd && (bind_passwd(b, "passwd", h->passwd, e) < 0 ||
 	                  bind_passwd(b, "group", h->group, e) < 0))
+		return -1;
+	/* Package installs as fake root: apt's sandbox user can't switch
+	 * groups under the filter (apt.c). */
+	const struct container *c = b->c;
+	if (!b->planning && c->seccomp_fakeroot && c->uid == 0 && b->writable &&
+	    apt_sandbox_off(b->root_fd, !c->write_fake, e) < 0)
 		return -1;
 	return tmp_and_home(b, e) < 0 || bind_list(b, false, e) < 0 ? -1 : 0;
 }

@@ -11,12 +11,13 @@ build="gcc make pkg-config libsquashfuse-dev libfuse3-dev fuse3 libseccomp-dev
 test="bats busybox-static squashfs-tools attr tmux util-linux iproute2 procps psmisc time bc python3
       debootstrap slurm-wlm munge openmpi-bin libopenmpi-dev man-db
       docker-registry skopeo umoci apache2-utils openssl
-      podman runc uidmap slirp4netns fuse-overlayfs jq strace"
+      podman runc uidmap slirp4netns fuse-overlayfs jq strace curl"
 bench="hyperfine bubblewrap charliecloud-runtime squashfuse runc"
+packages="dpkg-dev debhelper rpm cpio"
 
 case "${KRILL_DEPS:-all}" in
 	build) want="$build" ;;
-	*) want="$build $test $bench" ;;
+	*) want="$build $test $bench $packages" ;;
 esac
 
 missing=""

@@ -26,6 +26,29 @@ teardown() {
 	assert_line "krill: error: --bogus: unknown argument"
 }
 
+@test "check: a broken config file fails the check as it fails every run (125)" {
+	printf '[run]\nprivate-tmp = maybe\n' >"$SCRATCH/bad.conf"
+	run env KRILL_CONFIG="$SCRATCH/bad.conf" "$KRILL" run "$TINY" -- true
+	assert_status 125
+	err="krill: error: $SCRATCH/bad.conf:2: private-tmp: expected true or false (or yes/no, 1/0), got 'maybe'"
+	assert_line "$err"
+	run env KRILL_CONFIG="$SCRATCH/bad.conf" "$KRILL" check
+	assert_status 125
+	assert_line "$err"
+	assert_line "FAIL config           ${err#krill: error: }"
+	assert_line "krill run can't work for this user: see the hints above"
+	run env KRILL_CONFIG="$SCRATCH/bad.conf" "$KRILL" check --json
+	assert_status 125
+	assert_contains '"run_works": false'
+	# A missing KRILL_CONFIG file is as fatal to check as to run.
+	run env KRILL_CONFIG="$SCRATCH/none.conf" "$KRILL" check
+	assert_status 125
+	assert_line "krill: error: can't open $SCRATCH/none.conf: No such file or directory"
+	run env KRILL_CONFIG= "$KRILL" check
+	assert_status 0
+	assert_line "ok   config           the config files krill run reads are valid"
+}
+
 @test "version and --feature" {
 	run "$KRILL" version
 	assert_status 0

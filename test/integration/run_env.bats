@@ -193,7 +193,7 @@ line two][#x]"
 	# Nothing but the kept names, the image's file and krill's rules.
 	local names
 	names=$(env -i TERM=xterm X=1 "$KRILL" run --env-clean "$TINY" -- env | cut -d= -f1 | sort | tr '\n' ' ')
-	[ "$names" = "HOME KRILL_IMAGE KRILL_RUNNING PATH TERM " ] || fail "names: $names"
+	[ "$names" = "CH_RUNNING HOME KRILL_IMAGE KRILL_RUNNING PATH TERM " ] || fail "names: $names"
 }
 
 # ---- HOME, PATH, TMPDIR, KRILL_RUNNING --------------------------------------
@@ -210,6 +210,14 @@ line two][#x]"
 	run "$KRILL" run --home "$TINY" -- sh -c 'echo $HOME'
 	assert_status 0
 	assert_output "/home/$(id -un)"
+	# USER unset: the caller's name comes from before the namespace (where
+	# the caller is uid 0), so HOME, the bind and the passwd entry agree.
+	me=$(id -un)
+	run env -u USER "$KRILL" run --home "$TINY" -- sh -c 'echo $HOME; grep "^$0:" /etc/passwd | cut -d: -f6; ls -d /home/*' "$me"
+	assert_status 0
+	assert_output "/home/$me
+/home/$me
+/home/$me"
 	run "$KRILL" run --set-env=HOME=/x "$TINY" -- sh -c 'echo $HOME'
 	assert_output "/x"
 }
@@ -232,13 +240,18 @@ line two][#x]"
 	assert_line "TMPDIR=/tmp/mine"
 }
 
-@test "env: KRILL_RUNNING=1, which the options can't remove" {
+@test "env: KRILL_RUNNING=1 and CH_RUNNING, which the options can't remove" {
 	krill_env
 	assert_line "KRILL_RUNNING=1"
+	assert_line "CH_RUNNING=Weird Al Yankovic"
 	krill_env --unset-env=KRILL_RUNNING --set-env=KRILL_RUNNING=0
 	assert_line "KRILL_RUNNING=1"
+	# ch-run's variable too, with ch-run's value, for scripts that test it
+	krill_env --unset-env=CH_RUNNING --set-env=CH_RUNNING=0
+	assert_line "CH_RUNNING=Weird Al Yankovic"
 	refute_line "KRILL_RUNNING=0"
 	krill_env --unset-env='*'
 	assert_status 0
-	assert_output "KRILL_RUNNING=1"
+	assert_output "KRILL_RUNNING=1
+CH_RUNNING=Weird Al Yankovic"
 }

@@ -68,8 +68,9 @@ teardown() {
 	assert_status 0
 	assert_line "$user"
 	assert_line "$group"
+	# The image's own root and nobody entries stay (merged, not replaced).
 	assert_line "root:x:0:0:root:/root:/bin/sh"
-	assert_line "nobody:x:65534:65534:nobody:/:/bin/false"
+	assert_line "nobody:x:65534:65534:nobody:/nonexistent:/bin/false"
 	assert_line "root:x:0:"
 	assert_line "nogroup:x:65534:"
 	is_root && return 0 # root is the caller: the root line is the caller's
@@ -87,11 +88,48 @@ teardown() {
 	assert_output "krilluser$uid
 krillgroup$gid
 root:x:0:0:root:/root:/bin/sh
+nobody:x:65534:65534:nobody:/nonexistent:/bin/false
 krilluser$uid:x:$uid:$gid:krill container user:/:/bin/sh
-nobody:x:65534:65534:nobody:/:/bin/false
 root:x:0:
-krillgroup$gid:x:$gid:
-nogroup:x:65534:"
+nogroup:x:65534:
+krillgroup$gid:x:$gid:"
+}
+
+@test "isolation: the caller's entries are merged into the image's passwd and group" {
+	cp -a "$TINY" "$SCRATCH/img"
+	me=$(id -un) uid=$(id -u) gid=$(id -g) grp=$(id -gn)
+	is_root && skip "skipped: the caller is root, whose entries are the image's"
+	# System entries packages need, and entries that clash with the caller.
+	cat >>"$SCRATCH/img/etc/passwd" <<-EOF
+		_apt:x:42:65534::/nonexistent:/usr/sbin/nologin
+		builder:x:$uid:$gid::/home/builder:/bin/sh
+		$me:x:4242:4242::/home/other:/bin/sh
+	EOF
+	printf 'staff:x:50:\nbuilders:x:%s:\n' "$gid" >>"$SCRATCH/img/etc/group"
+	for img in "$SCRATCH/img" sqfs; do
+		if [ "$img" = sqfs ]; then
+			mksquashfs "$SCRATCH/img" "$SCRATCH/img.sqfs" -all-root -noappend -quiet >/dev/null
+			img=$SCRATCH/img.sqfs
+		fi
+		run "$KRILL" run "$img" -- sh -c 'cat /etc/passwd; echo --; cat /etc/group; echo --; id'
+		assert_status 0
+		assert_output "root:x:0:0:root:/root:/bin/sh
+nobody:x:65534:65534:nobody:/nonexistent:/bin/false
+_apt:x:42:65534::/nonexistent:/usr/sbin/nologin
+$(grep "^$me:x:$uid:$gid:" <<<"$output")
+--
+root:x:0:
+nogroup:x:65534:
+staff:x:50:
+$grp:x:$gid:
+--
+uid=$uid($me) gid=$gid($grp) groups=$gid($grp)"
+		grep -q "^$me:x:$uid:$gid:.*:/:/bin/sh\$" <<<"$output" || fail "$output"
+	done
+	# A postinst's `chown root:staff` works under --seccomp with the merge.
+	run "$KRILL" run -W --seccomp -u 0 "$SCRATCH/img" -- sh -c 'touch /x && chown root:staff /x && chown _apt /x && echo ok'
+	assert_status 0
+	assert_output "ok"
 }
 
 @test "isolation: --uid of a host user gets that user's name" {

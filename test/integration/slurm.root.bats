@@ -71,6 +71,16 @@ submit() { # NAME IMG SCRIPT
 	[ -n "$a" ] && [ "$a" != "$b" ] || fail "one container for two jobs: $a / $b"
 }
 
+@test "slurm: two-mpiruns.sh: two mpiruns in one batch step get a container each" {
+	command -v mpirun >/dev/null || skip "skipped: mpirun (openmpi-bin) is not installed"
+	run submit two "$TINY_SQFS" "$EX/two-mpiruns.sh"
+	assert_status 0
+	out=$(cat "$SCRATCH/two.out")
+	[ "$(grep -c '^[AB] [01] user:' <<<"$out")" = 4 ] || fail "$out"
+	grep -qx 'containers: A 1, B 1, shared 0' <<<"$out" || fail "$out"
+	[ -z "$(ls /dev/shm | grep "krill-$(id -u "$USER_")-")" ] || fail "left: $(ls /dev/shm)"
+}
+
 @test "slurm: mpi-pmix.sh: Open MPI through srun --mpi=pmix, 4 ranks, CMA" {
 	[ -r "$IMAGES/debian-mpi.sqfs" ] || skip "skipped: no debian-mpi image"
 	run submit mpi "$IMAGES/debian-mpi.sqfs" "$EX/mpi-pmix.sh"

@@ -322,7 +322,7 @@ static void test_build_defaults(void **state)
 			      "FOO=2",
 			      NULL};
 	_cleanup_free_ char *got = build(f, host);
-	assert_string_equal(got, "FOO=1|PATH=/usr/bin:/bin|HOME=/|KRILL_RUNNING=1");
+	assert_string_equal(got, "FOO=1|PATH=/usr/bin:/bin|HOME=/|KRILL_RUNNING=1|CH_RUNNING=Weird Al Yankovic");
 }
 
 static void test_build_home_root(void **state)
@@ -331,7 +331,7 @@ static void test_build_home_root(void **state)
 	make_dir(f->root, "root");
 	char *const host[] = {"HOME=/users/me", "PATH=/bin", NULL};
 	_cleanup_free_ char *got = build(f, host);
-	assert_string_equal(got, "HOME=/root|PATH=/bin|KRILL_RUNNING=1");
+	assert_string_equal(got, "HOME=/root|PATH=/bin|KRILL_RUNNING=1|CH_RUNNING=Weird Al Yankovic");
 }
 
 static void test_build_home_flag(void **state)
@@ -341,7 +341,7 @@ static void test_build_home_flag(void **state)
 	f->c.home = true;
 	char *const host[] = {"USER=alice", "HOME=/users/alice", "PATH=/bin", NULL};
 	_cleanup_free_ char *got = build(f, host);
-	assert_string_equal(got, "USER=alice|HOME=/home/alice|PATH=/bin|KRILL_RUNNING=1");
+	assert_string_equal(got, "USER=alice|HOME=/home/alice|PATH=/bin|KRILL_RUNNING=1|CH_RUNNING=Weird Al Yankovic");
 }
 
 struct path_case {
@@ -365,8 +365,8 @@ static void test_build_path(void **state)
 		char *const host[] = {(char *)cases[i].host_path, NULL};
 		_cleanup_free_ char *got = build(f, host);
 		_cleanup_free_ char *want =
-		    cases[i].host_path ? xasprintf("%s|HOME=/|KRILL_RUNNING=1", cases[i].want)
-				       : xasprintf("HOME=/|%s|KRILL_RUNNING=1", cases[i].want);
+		    cases[i].host_path ? xasprintf("%s|HOME=/|KRILL_RUNNING=1|CH_RUNNING=Weird Al Yankovic", cases[i].want)
+				       : xasprintf("HOME=/|%s|KRILL_RUNNING=1|CH_RUNNING=Weird Al Yankovic", cases[i].want);
 		if (strcmp(got, want))
 			fail_msg("case %zu: want \"%s\", got \"%s\"", i, want, got);
 	}
@@ -387,7 +387,7 @@ static void test_build_clean_keep(void **state)
 			    "TERM=xterm|LC_ALL=C|SLURM_JOB_ID=7|USER=u|LOGNAME=u|"
 			    "LANG=C.UTF-8|TZ=UTC|PMIX_X=1|HOME=/|"
 			    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|"
-			    "KRILL_RUNNING=1");
+			    "KRILL_RUNNING=1|CH_RUNNING=Weird Al Yankovic");
 }
 
 static void test_build_image_env(void **state)
@@ -401,7 +401,7 @@ static void test_build_image_env(void **state)
 	char *const host[] = {"FOO=host", "PATH=/usr/bin", NULL};
 	_cleanup_free_ char *got = build(f, host);
 	assert_string_equal(got, "FOO=img|PATH=/usr/local/bin:/usr/bin:/bin|IMG=x|HOME=/|"
-				 "KRILL_RUNNING=1");
+				 "KRILL_RUNNING=1|CH_RUNNING=Weird Al Yankovic");
 }
 
 /* /ch/environment counts only when the image has no /.krill at all. */
@@ -412,11 +412,11 @@ static void test_build_ch_env(void **state)
 	write_file(f->root, "ch/environment", "CH=1\n", 5);
 	char *const host[] = {"PATH=/bin", NULL};
 	_cleanup_free_ char *got = build(f, host);
-	assert_string_equal(got, "PATH=/bin|CH=1|HOME=/|KRILL_RUNNING=1");
+	assert_string_equal(got, "PATH=/bin|CH=1|HOME=/|KRILL_RUNNING=1|CH_RUNNING=Weird Al Yankovic");
 
 	make_dir(f->root, ".krill");
 	_cleanup_free_ char *got2 = build(f, host);
-	assert_string_equal(got2, "PATH=/bin|HOME=/|KRILL_RUNNING=1");
+	assert_string_equal(got2, "PATH=/bin|HOME=/|KRILL_RUNNING=1|CH_RUNNING=Weird Al Yankovic");
 }
 
 static void test_build_image_env_bad(void **state)
@@ -451,7 +451,7 @@ static void test_build_image_env_symlink(void **state)
 	assert_int_equal(symlink(target, link), 0);
 	char *const host[] = {"PATH=/bin", NULL};
 	_cleanup_free_ char *got = build(f, host);
-	assert_string_equal(got, "PATH=/bin|HOME=/|KRILL_RUNNING=1");
+	assert_string_equal(got, "PATH=/bin|HOME=/|KRILL_RUNNING=1|CH_RUNNING=Weird Al Yankovic");
 }
 
 /* Without openat2 (old kernels), image paths are walked and a symlink in
@@ -470,7 +470,7 @@ static int no_openat2_child(struct fixture *f)
 		return 11;
 	_cleanup_free_ char *got = joined(&out);
 	strv_free(&out);
-	if (strcmp(got, "PATH=/bin|IMG=1|HOME=/|KRILL_RUNNING=1"))
+	if (strcmp(got, "PATH=/bin|IMG=1|HOME=/|KRILL_RUNNING=1|CH_RUNNING=Weird Al Yankovic"))
 		return 12;
 	_cleanup_free_ char *env = xasprintf("%s/.krill/environment", f->root);
 	if (unlink(env) < 0 || symlink("/etc/hostname", env) < 0)
@@ -502,7 +502,7 @@ static void test_build_no_openat2(void **state)
 	 * /etc/hostname resolves inside the image, where it is missing. */
 	char *const host[] = {"PATH=/bin", NULL};
 	_cleanup_free_ char *got = build(f, host);
-	assert_string_equal(got, "PATH=/bin|HOME=/root|KRILL_RUNNING=1");
+	assert_string_equal(got, "PATH=/bin|HOME=/root|KRILL_RUNNING=1|CH_RUNNING=Weird Al Yankovic");
 }
 
 static void test_build_ops_order(void **state)
@@ -522,11 +522,11 @@ static void test_build_ops_order(void **state)
 	char *const host[] = {"PATH=/bin", "A=host", "AX=host", NULL};
 	_cleanup_free_ char *got = build(f, host);
 	assert_string_equal(got, "PATH=/bin|HOME=/|A2=2|A=file|C=x\ny|D=$A|B=file:2|"
-				 "KRILL_RUNNING=1");
+				 "KRILL_RUNNING=1|CH_RUNNING=Weird Al Yankovic");
 }
 
 /* Explicit --set-env/--unset-env win over the HOME/PATH/TMPDIR rules, but
- * KRILL_RUNNING stays. */
+ * KRILL_RUNNING and CH_RUNNING (ch-run's value) stay. */
 static void test_build_user_wins(void **state)
 {
 	struct fixture *f = *state;
@@ -534,9 +534,10 @@ static void test_build_user_wins(void **state)
 	add_op(&f->c, ENV_OP_SET_VAR, "PATH=/opt/bin");
 	add_op(&f->c, ENV_OP_SET_VAR, "TMPDIR=/tmp/x");
 	add_op(&f->c, ENV_OP_SET_VAR, "KRILL_RUNNING=0");
-	char *const host[] = {"PATH=/usr/bin", NULL};
+	add_op(&f->c, ENV_OP_SET_VAR, "CH_RUNNING=no");
+	char *const host[] = {"PATH=/usr/bin", "CH_RUNNING=host", NULL};
 	_cleanup_free_ char *got = build(f, host);
-	assert_string_equal(got, "PATH=/opt/bin|HOME=/work|TMPDIR=/tmp/x|KRILL_RUNNING=1");
+	assert_string_equal(got, "PATH=/opt/bin|HOME=/work|TMPDIR=/tmp/x|KRILL_RUNNING=1|CH_RUNNING=Weird Al Yankovic");
 }
 
 static void test_build_unset_all(void **state)
@@ -545,7 +546,7 @@ static void test_build_unset_all(void **state)
 	add_op(&f->c, ENV_OP_UNSET, "*");
 	char *const host[] = {"PATH=/usr/bin", "FOO=1", NULL};
 	_cleanup_free_ char *got = build(f, host);
-	assert_string_equal(got, "KRILL_RUNNING=1");
+	assert_string_equal(got, "KRILL_RUNNING=1|CH_RUNNING=Weird Al Yankovic");
 }
 
 /* `--set-env` with no argument re-reads the image's file at its place. */
@@ -559,7 +560,7 @@ static void test_build_image_file_op(void **state)
 	add_op(&f->c, ENV_OP_SET_VAR, "X=$IMG:$PATH");
 	char *const host[] = {"PATH=/usr/bin", NULL};
 	_cleanup_free_ char *got = build(f, host);
-	assert_string_equal(got, "IMG=1|X=1|KRILL_RUNNING=1");
+	assert_string_equal(got, "IMG=1|X=1|KRILL_RUNNING=1|CH_RUNNING=Weird Al Yankovic");
 }
 
 static void test_build_no_expand(void **state)
@@ -569,7 +570,7 @@ static void test_build_no_expand(void **state)
 	add_op(&f->c, ENV_OP_SET_VAR, "X=$PATH");
 	char *const host[] = {"PATH=/bin", NULL};
 	_cleanup_free_ char *got = build(f, host);
-	assert_string_equal(got, "PATH=/bin|HOME=/|X=$PATH|KRILL_RUNNING=1");
+	assert_string_equal(got, "PATH=/bin|HOME=/|X=$PATH|KRILL_RUNNING=1|CH_RUNNING=Weird Al Yankovic");
 }
 
 static void test_build_errors(void **state)
@@ -670,7 +671,7 @@ static void test_build_many_vars(void **state)
 	assert_string_equal(env_get(out.v, "W99999"), "v0:x");
 	assert_string_equal(env_get(out.v, "W12345"), "v87654:x");
 	/* Unset V1*: 1, 10-19, 100-199, ..., 10000-19999: 11,111 names. */
-	size_t want = N - 11111 + N + 3; /* + HOME, PATH, KRILL_RUNNING */
+	size_t want = N - 11111 + N + 4; /* + HOME, PATH, KRILL_RUNNING, CH_RUNNING */
 	assert_int_equal(out.n, want);
 	print_message("# env_build of %zu variables: %.3f s\n", out.n, took);
 	strv_free(&out);

@@ -104,27 +104,60 @@ static void sizes_from_env(void **state)
 
 static void tags(void **state)
 {
+	/* {env..., want tag, want source}: the tag comes from the launcher
+	 * whose variable gives the size. */
+	static const struct {
+		char *env[6];
+		const char *tag, *source;
+	} cases[] = {
+		/* srun alone: Slurm's step */
+		{{"SLURM_JOB_ID=77", "SLURM_STEP_ID=3", "SLURM_STEP_TASKS_PER_NODE=4", "PMIX_NAMESPACE=p"},
+		 "77.3", "SLURM_JOB_ID.SLURM_STEP_ID"},
+		/* mpirun inside a Slurm batch step (issue 10 item 5): mpirun's own
+		 * id, not the step both mpiruns share */
+		{{"SLURM_JOB_ID=77", "SLURM_STEP_ID=4294967291", "SLURM_STEP_TASKS_PER_NODE=1",
+		  "OMPI_COMM_WORLD_LOCAL_SIZE=2", "PMIX_NAMESPACE=1560150017"},
+		 "1560150017", "PMIX_NAMESPACE"},
+		{{"SLURM_JOB_ID=77", "SLURM_STEP_ID=0", "OMPI_COMM_WORLD_LOCAL_SIZE=2",
+		  "OMPI_MCA_ess_base_jobid=12345"},
+		 "12345", "OMPI_MCA_ess_base_jobid"},
+		/* srun --mpi=pmix */
+		{{"SLURM_JOB_ID=77", "SLURM_STEP_ID=5", "SLURM_STEP_TASKS_PER_NODE=2",
+		  "PMIX_LOCAL_SIZE=2", "PMIX_NAMESPACE=slurm.pmix.77.5"},
+		 "slurm.pmix.77.5", "PMIX_NAMESPACE"},
+		/* Hydra inside a Slurm job: its proxy, the parent */
+		{{"SLURM_JOB_ID=77", "SLURM_STEP_ID=0", "SLURM_STEP_TASKS_PER_NODE=1",
+		  "MPI_LOCALNRANKS=2"},
+		 "ppid42", "the parent PID"},
+		/* a launcher without its id: the parent, never another launcher's */
+		{{"SLURM_JOB_ID=77", "OMPI_COMM_WORLD_LOCAL_SIZE=2"}, "ppid42", "the parent PID"},
+		{{"SLURM_STEP_TASKS_PER_NODE=2", "PMIX_NAMESPACE=p"}, "ppid42", "the parent PID"},
+		/* no launcher (--join-ct): a Slurm job, else an MPI id, else the parent */
+		{{"SLURM_JOB_ID=77"}, "77.0", "SLURM_JOB_ID.SLURM_STEP_ID"},
+		{{"PMIX_NAMESPACE=prterun-x-1@1"}, "prterun-x-1@1", "PMIX_NAMESPACE"},
+		{{"OMPI_MCA_ess_base_jobid=12345"}, "12345", "OMPI_MCA_ess_base_jobid"},
+		{{NULL}, "ppid42", "the parent PID"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *src = NULL;
+		char *t = join_tag(NULL, cases[i].env, 42, &src);
+		if (strcmp(t, cases[i].tag) || strcmp(src, cases[i].source))
+			fail_msg("case %zu: got %s from %s, want %s from %s", i, t, src,
+			         cases[i].tag, cases[i].source);
+		free(t);
+	}
+	/* The size comes from the same launcher as the tag. */
+	char *nested[] = {"SLURM_STEP_TASKS_PER_NODE=1", "OMPI_COMM_WORLD_LOCAL_SIZE=2",
+	                  "PMIX_NAMESPACE=9", NULL};
+	unsigned long n;
 	const char *src;
-	char *env1[] = {"SLURM_JOB_ID=77", "SLURM_STEP_ID=3", "PMIX_NAMESPACE=p", NULL};
-	char *t = join_tag(NULL, env1, 5, &src);
-	assert_string_equal(t, "77.3");
-	assert_string_equal(src, "SLURM_JOB_ID.SLURM_STEP_ID");
-	free(t);
-	char *env2[] = {"PMIX_NAMESPACE=prterun-x-1@1", NULL};
-	t = join_tag(NULL, env2, 5, &src);
-	assert_string_equal(t, "prterun-x-1@1");
-	free(t);
-	char *env3[] = {"OMPI_MCA_ess_base_jobid=12345", NULL};
-	t = join_tag(NULL, env3, 5, &src);
-	assert_string_equal(t, "12345");
-	free(t);
-	char *env4[] = {NULL};
-	t = join_tag(NULL, env4, 42, &src);
-	assert_string_equal(t, "ppid42");
-	assert_string_equal(src, "the parent PID");
-	free(t);
-	t = join_tag("mine", env1, 42, &src);
+	struct kerr e;
+	assert_int_equal(join_size(0, nested, &n, &src, &e), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(src, "OMPI_COMM_WORLD_LOCAL_SIZE");
+	char *t = join_tag("mine", nested, 42, &src);
 	assert_string_equal(t, "mine");
+	assert_string_equal(src, "--join-tag");
 	free(t);
 }
 
