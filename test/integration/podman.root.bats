@@ -265,6 +265,10 @@ pane_wait() { # TEXT
 	runuser -u "$user" -- env XDG_RUNTIME_DIR="$RL/xdg" HOME="$RL" CONTAINERS_CONF="$RL/containers.conf" \
 		podman --root "$RL/storage" --runroot "$RL/xdg/run" system reset -f >/dev/null 2>&1 || true
 	[ -n "$pause" ] && kill "$pause" 2>/dev/null || true
+	# Rootless podman's pause process (catatonit -P) holds its user
+	# namespace for the user's later podman runs; it isn't always where
+	# pause.pid says, and it must not outlive the test.
+	pkill -KILL -u "$user" -x catatonit 2>/dev/null || true
 	rm -rf "$RL"
 	[ "${out[0]}" = "${out[1]}" ] || fail "runc: <${out[0]}>  krill-oci: <${out[1]}>"
 	run printf '%s\n' "${out[1]}"
