@@ -164,17 +164,63 @@ static void unlink_names(struct join *j)
 		unlink_locked(fd, j->name, seg);
 }
 
+static bool segment_abandoned(int fd, const struct stat *st, pid_t pid,
+                              unsigned long long start);
+
+/* A waiting peer found the winner dead: remove the name if it still leads
+ * to our segment and that segment still names this dead winner. */
+static void unlink_dead_winner(struct join *j)
+{
+	if (j->unlinked)
+		return;
+	j->unlinked = true;
+	pid_t pid = j->shm->winner;
+	unsigned long long start = j->shm->winner_start;
+	_cleanup_close_ int fd = open(SHM_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int seg = fd < 0 ? -1 : openat(fd, j->name, O_RDWR | O_NOFOLLOW |
+	                                               O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+	if (seg < 0 || fstat(seg, &st) < 0 || st.st_dev != j->dev || st.st_ino != j->ino ||
+	    lock_fd(seg, LOCK_EX) < 0 || fstat(seg, &st) < 0)
+		return;
+	if (segment_abandoned(seg, &st, pid, start))
+		unlink_locked(fd, j->name, seg);
+}
+
 static bool winner_alive(const struct join_shm *s)
 {
 	/* A killed winner may linger as a zombie until its parent reaps it. */
 	return proc_alive(__atomic_load_n(&s->winner, __ATOMIC_ACQUIRE), s->winner_start);
 }
 
+/* A segment whose group can never be completed: made by a process killed
+ * before it could size or fill it (a header of zeros), or naming a winner
+ * that is dead.  With pid != 0: only if it names that winner.  The caller
+ * holds the segment's lock, so nobody is filling it meanwhile. */
+static bool segment_abandoned(int fd, const struct stat *st, pid_t pid,
+                              unsigned long long start)
+{
+	struct join_shm h;
+	if (st->st_size == 0)
+		return true;
+	if ((size_t)st->st_size < sizeof h || pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h)
+		return false; /* not krill's: report, never remove */
+	if (h.magic == 0 && h.winner == 0 && h.size == 0)
+		return true;
+	if (h.magic != JOIN_MAGIC)
+		return false;
+	if (pid)
+		return h.winner == pid && h.winner_start == start;
+	return !proc_alive(h.winner, h.winner_start);
+}
+
 /* The guard: a small process outside the winner's namespaces, nobody's
- * child, that removes the name if the winner dies while it is still there
- * (a winner killed before any peer arrived leaves nobody else to do it).
- * It holds the segment's fd, so it can tell the name still leads there. */
-static _Noreturn void guard_main(const char *name, int seg, int pidfd, int pipe_fd)
+ * child, started before the name can exist.  If the process that started
+ * it dies while the name still leads to a group it made (a winner killed
+ * before any peer arrived leaves nobody else to remove it), the guard
+ * removes the name.  Released ("d" on the pipe) once that can't happen. */
+static _Noreturn void guard_main(const char *name, pid_t winner, unsigned long long start,
+                                 int pidfd, int pipe_fd)
 {
 	setsid();
 	if (chdir("/") < 0)
@@ -187,10 +233,12 @@ static _Noreturn void guard_main(const char *name, int seg, int pidfd, int pipe_
 	for (int fd = 0; fd < 3; fd++)
 		if (nul >= 0)
 			dup2(nul, fd);
-	int keep[] = {seg, pidfd, pipe_fd}; /* all >= 3: see guard_start */
-	for (int fd = 3; fd < 1024; fd++)
-		if (fd != keep[0] && fd != keep[1] && fd != keep[2])
-			close(fd);
+	/* pidfd and pipe_fd are >= 3: see guard_start. */
+	syscall(SYS_close_range, 3u, (unsigned)(pidfd < pipe_fd ? pidfd : pipe_fd) - 1, 0);
+	if (pidfd >= 0)
+		syscall(SYS_close_range, (unsigned)(pidfd < pipe_fd ? pidfd : pipe_fd) + 1,
+		        (unsigned)(pidfd < pipe_fd ? pipe_fd : pidfd) - 1, 0);
+	syscall(SYS_close_range, (unsigned)(pidfd > pipe_fd ? pidfd : pipe_fd) + 1, ~0u, 0);
 	struct pollfd p[2] = {{.fd = pipe_fd, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
 	for (;;) {
 		int n = poll(p, pidfd >= 0 ? 2 : 1, -1);
@@ -204,27 +252,30 @@ static _Noreturn void guard_main(const char *name, int seg, int pidfd, int pipe_
 			if (r < 0 && errno == EINTR)
 				continue;
 			if (r == 1)
-				_exit(0); /* the name is gone: nothing to guard */
+				_exit(0); /* released */
 			break;            /* EOF: the winner is gone */
 		}
 		if (p[1].revents)
 			break;            /* the winner exited (a child may hold the pipe) */
 	}
 	int dirfd = open(SHM_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd >= 0 && lock_fd(seg, LOCK_EX) == 0)
+	int seg = dirfd < 0 ? -1 : openat(dirfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+	if (seg >= 0 && fstat(seg, &st) == 0 && segment_is_ours(&st) && lock_fd(seg, LOCK_EX) == 0 &&
+	    fstat(seg, &st) == 0 && segment_abandoned(seg, &st, winner, start))
 		unlink_locked(dirfd, name, seg);
 	_exit(0);
 }
 
 /* Start the guard; on failure the run goes on without one (the next
  * winner reclaims the name). */
-static void guard_start(struct join *j, int seg)
+static void guard_start(struct join *j, unsigned long long start)
 {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return;
 	int pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
-	int fds[] = {p[0], p[1], pidfd, fcntl(seg, F_DUPFD_CLOEXEC, 3)};
+	int fds[] = {p[0], p[1], pidfd};
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
 		if (fds[i] >= 0 && fds[i] < 3) {
 			int n = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
@@ -232,13 +283,14 @@ static void guard_start(struct join *j, int seg)
 			fds[i] = n;
 		}
 	}
+	pid_t self = getpid();
 	pid_t mid = fork();
 	if (mid == 0) {
 		/* Double fork: the guard is nobody's child, so the supervisor's
 		 * waitpid(-1) never reaps it, and it doesn't count as the
 		 * supervisor's child still running. */
 		if (fork() == 0)
-			guard_main(j->name, fds[3], fds[2], fds[0]);
+			guard_main(j->name, self, start, fds[2], fds[0]);
 		_exit(0);
 	}
 	if (mid > 0)
@@ -263,18 +315,6 @@ static void guard_release(struct join *j)
 		klog(KLOG_DEBUG, "join: can't release the guard: %m");
 	close(j->guard_fd);
 	j->guard_fd = -1;
-}
-
-/* A group of ours whose winner is dead (or that never got a winner) can't
- * be joined by anyone: its name is stale.  Reads the header through fd. */
-static bool segment_stale(int fd, const struct stat *st)
-{
-	struct join_shm h;
-	if (st->st_size == 0)
-		return true; /* made by a process killed before it could size it */
-	if (pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h || h.magic != JOIN_MAGIC)
-		return false; /* not ours to judge: report, never remove */
-	return !proc_alive(h.winner, h.winner_start);
 }
 
 int join_stale_scan(bool remove, void (*found)(const char *name, void *arg), void *arg)
@@ -305,7 +345,7 @@ int join_stale_scan(bool remove, void (*found)(const char *name, void *arg), voi
 		if (old) {
 			if (fstatat(dirfd, de->d_name + 4, &segst, AT_SYMLINK_NOFOLLOW) == 0)
 				continue;
-		} else if (!segment_stale(fd, &st)) {
+		} else if (!segment_abandoned(fd, &st, 0, 0)) {
 			continue;
 		}
 		n++;
@@ -319,7 +359,7 @@ int join_stale_scan(bool remove, void (*found)(const char *name, void *arg), voi
 		}
 		/* Under the lock, judged again: a busy group is not stale. */
 		if (lock_fd(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &st) == 0 &&
-		    segment_stale(fd, &st))
+		    segment_abandoned(fd, &st, 0, 0))
 			unlink_locked(dirfd, de->d_name, fd);
 	}
 	closedir(d);
@@ -396,11 +436,15 @@ int join_begin(const struct container *c, struct join **out, bool *winner, struc
 		j->name[n++] = (strchr("-_.", *t) || (*t >= '0' && *t <= '9') ||
 		                ((*t | 32) >= 'a' && (*t | 32) <= 'z')) ? *t : '_';
 	j->name[n] = '\0';
+	unsigned long long self_start = proc_starttime(getpid());
+	/* Before the name can exist: whatever kills us from here on, the
+	 * guard removes a group we made. */
+	guard_start(j, self_start);
 
 	struct stat st;
 	int fd = open_locked(j->name, j->timeout, &st, e);
 	if (fd < 0) {
-		free(j);
+		join_end(j);
 		return -1;
 	}
 	j->dev = st.st_dev;
@@ -412,13 +456,21 @@ int join_begin(const struct container *c, struct join **out, bool *winner, struc
 		kerr_set(e, errno, "--join: can't size shared memory " SHM_DIR "/%s", j->name);
 		goto out;
 	}
-	if (st.st_size != 0 && (size_t)st.st_size != j->len) {
-		if ((size_t)st.st_size < sizeof(struct join_shm))
+	if (st.st_size != 0) {
+		/* Read before mapping: a segment of the wrong size is never
+		 * touched through a mapping (no SIGBUS). */
+		struct join_shm h;
+		if ((size_t)st.st_size < sizeof h ||
+		    pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h ||
+		    (h.magic != JOIN_MAGIC && !(h.magic == 0 && h.winner == 0 && h.size == 0))) {
 			kerr_set(e, 0, "--join: " SHM_DIR "/%s is not a krill peer group", j->name);
-		else
-			kerr_set(e, 0, "--join: this peer counts %lu peers, the group it found "
-			               "another number", size);
-		goto out;
+			goto out;
+		}
+		if ((size_t)st.st_size != j->len) {
+			kerr_set(e, 0, "--join: this peer counts %lu peers, the group it found %u",
+			         size, h.size);
+			goto out;
+		}
 	}
 	j->shm = mmap(NULL, j->len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (j->shm == MAP_FAILED) {
@@ -427,13 +479,14 @@ int join_begin(const struct container *c, struct join **out, bool *winner, struc
 		goto out;
 	}
 	struct join_shm *s = j->shm;
-	if (st.st_size == 0) {
+	/* A header of zeros: its maker was killed before it could fill it. */
+	if (st.st_size == 0 || (s->magic == 0 && s->winner == 0 && s->size == 0)) {
 		j->winner = true;
 		s->magic = JOIN_MAGIC;
 		s->size = size;
 		s->arrived = 1;
 		s->winner = getpid();
-		s->winner_start = proc_starttime(getpid());
+		s->winner_start = self_start;
 		for (int i = 0; i < NS_COUNT; i++)
 			s->fds[i] = -1;
 		snprintf(s->fingerprint, sizeof s->fingerprint, "%s", fp);
@@ -466,7 +519,7 @@ int join_begin(const struct container *c, struct join **out, bool *winner, struc
 		 * process lives, even before it has entered.  The slot is filled
 		 * before the count says it exists: the winner doesn't lock. */
 		j->slot = s->arrived;
-		s->slots[j->slot].start = proc_starttime(getpid());
+		s->slots[j->slot].start = self_start;
 		s->slots[j->slot].pid = getpid();
 		__atomic_store_n(&s->arrived, j->slot + 1, __ATOMIC_RELEASE);
 		klog(KLOG_VERBOSE, "join: peer %u of %u: joining the container of pid %d",
@@ -482,12 +535,12 @@ out:
 	if (rc < 0 && j->shm == NULL && st.st_size == 0)
 		unlink_here(j, fd); /* we made it, and nobody can use it */
 	lock_fd(fd, LOCK_UN);
-	if (rc == 0 && j->winner && !j->unlinked) {
-		guard_start(j, fd);
+	if (rc == 0 && !j->winner)
+		guard_release(j); /* a peer never owns the name */
+	if (rc == 0 && j->winner)
 		/* Names of ours that a kill of everything left (a winner and
 		 * its guard, killed at once): nobody else would remove them. */
 		join_stale_scan(true, NULL, NULL);
-	}
 	close(fd);
 	if (rc < 0)
 		join_end(j);
@@ -556,7 +609,10 @@ int join_wait(struct join *j, struct ns_set *fds, struct kerr *e)
 		if (state == JOIN_READY)
 			break;
 		if (state == JOIN_FAILED || !winner_alive(s)) {
-			unlink_names(j);
+			if (state == JOIN_FAILED)
+				unlink_names(j);
+			else
+				unlink_dead_winner(j);
 			return kerr_set(e, 0, "--join: the winner (pid %d) %s before the container "
 			                      "was ready", s->winner,
 			                state == JOIN_FAILED ? "failed" : "died");
@@ -609,11 +665,10 @@ void join_end(struct join *j)
 {
 	if (!j)
 		return;
-	if (j->winner && j->shm) {
-		/* A winner that ends takes its group with it. */
+	/* A winner that ends takes its group with it. */
+	if (j->winner && j->shm)
 		unlink_names(j);
-		guard_release(j);
-	}
+	guard_release(j);
 	if (j->shm)
 		munmap(j->shm, j->len);
 	free(j);
