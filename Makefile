@@ -46,7 +46,7 @@ FUZZ_BIN   := $(FUZZ_SRC:test/fuzz/%.c=build/fuzz/%)
 FUZZ_CC    ?= clang
 MANPAGES   := $(wildcard doc/*.[1-8])
 
-.PHONY: all deps images images-check demo check unit asan fuzz-replay fuzz bench install clean
+.PHONY: all deps images images-check demo check unit asan fuzz-replay fuzz bench soak install clean
 
 all: krill krill-oci
 
@@ -118,6 +118,10 @@ fuzz: $(FUZZ_BIN)
 
 bench: deps all
 	@test/bench/run.sh
+
+# Not part of check: SOAK_MINUTES (30) of mixed work with random kills.
+soak: deps all images-check
+	@test/soak/soak.sh
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5

@@ -762,6 +762,17 @@ int oci_create(const char *root, const struct oci_create_opts *o, pid_t *pid_out
 		close(fd);
 	}
 	st.created = now_rfc3339();
+	/* Say which cgroup this create is about to make before making it: if
+	 * we are killed before the guard watches it, whoever collects this
+	 * directory removes it.  Only krill's own default path: a cgroupsPath may name a cgroup that
+	 * exists already and isn't ours to remove. */
+	_cleanup_free_ char *cg_planned = NULL;
+	if (geteuid() == 0 && !s.cgroups_path) {
+		cg_planned = xasprintf("/krill/%s", o->id);
+		st.cgroup = cg_planned;
+		if (oci_state_write(dirfd, &st, e) < 0)
+			goto out;
+	}
 	if (prepare_cgroup(&s, o->id, &cg, e) < 0)
 		goto out;
 	/* Until create is over, the guard krill run uses removes the cgroup
