@@ -12,7 +12,7 @@ setup() {
 	# The container commands: each looks up a new name in its image every
 	# 20 ms (never cached) and ends once its FUSE server is gone, so a
 	# process left behind is a hang.
-	LOOP='n=0; while :; do n=$((n+1)); o=$(stat /probe$n 2>&1); case $o in *"not connected"*|*"I/O error"*) echo "ended: $o"; exit 0;; esac; sleep 0.02; done'
+	LOOP='n=0; while :; do n=$((n+1)); o=$(stat /probe$n 2>&1); case $o in *"No such file"*) ;; *) echo "ended: $o"; exit 0;; esac; sleep 0.02; done'
 	MARK=probe\$n
 }
 teardown() {
