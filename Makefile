@@ -5,11 +5,12 @@
 #   make check      install missing packages (root), build, run every test
 #   make bench      startup / throughput / join benchmarks -> test/bench/results.md
 #   make fuzz       run each libFuzzer harness for FUZZ_SECONDS
-#   make install PREFIX=/usr/local
+#   make install PREFIX=/usr/local   (and krill-spank.so into Slurm's plugin dir)
 
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 VERSION    := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 FUZZ_SECONDS ?= 30
 
@@ -46,9 +47,16 @@ FUZZ_BIN   := $(FUZZ_SRC:test/fuzz/%.c=build/fuzz/%)
 FUZZ_CC    ?= clang
 MANPAGES   := $(wildcard doc/*.[1-8])
 
+# The Slurm SPANK plugin (bin/krill_spank.c), when libslurm-dev is there.
+SPANK_H    := $(wildcard /usr/include/slurm/spank.h)
+SPANK_LIB  := lib/err.c lib/log.c lib/util.c lib/nsjoin.c lib/hold.c
+SPANK_OBJ  := $(SPANK_LIB:lib/%.c=build/pic/lib/%.o)
+SLURM_PLUGINDIR ?= $(shell pkg-config --variable=libdir slurm 2>/dev/null || echo /usr/lib/x86_64-linux-gnu)/slurm-wlm
+SPANK_SO   := $(if $(SPANK_H),build/krill-spank.so)
+
 .PHONY: all deps images images-check demo check unit asan fuzz-replay fuzz bench soak install clean
 
-all: krill krill-oci
+all: krill krill-oci $(SPANK_SO)
 
 build/lib/%.o: lib/%.c $(wildcard lib/*.h) | build/lib
 	@echo "  CC      $<"
@@ -64,7 +72,18 @@ krill: bin/krill.c build/libkrill.a
 krill-oci: krill
 	ln -sf krill $@
 
-build/lib build/test build/asan/lib build/fuzz:
+build/pic/lib/%.o: lib/%.c $(wildcard lib/*.h) | build/pic/lib
+	@echo "  CC pic  $<"
+	@$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
+
+# A plugin loaded into slurmstepd: position-independent, exporting only the
+# SPANK symbols (krill_spank.map), bound to its own copies of libkrill.
+build/krill-spank.so: bin/krill_spank.c bin/krill_spank.map $(SPANK_OBJ)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -fPIC -shared -Wl,--version-script=bin/krill_spank.map \
+	    -Wl,-Bsymbolic -DKRILL_SPANK_BIN='"$(BINDIR)/krill"' -o $@ bin/krill_spank.c $(SPANK_OBJ)
+
+build/lib build/test build/asan/lib build/fuzz build/pic/lib:
 	mkdir -p $@
 
 # Unit tests: one cmocka program per test/unit/test_*.c, linked against libkrill.
@@ -127,7 +146,14 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
 	install -m 0755 krill $(DESTDIR)$(BINDIR)/krill
 	ln -sf krill $(DESTDIR)$(BINDIR)/krill-oci
-	for m in $(MANPAGES); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/; done
+	for m in $(MANPAGES); do install -d $(DESTDIR)$(MANDIR)/man$${m##*.}; \
+	    install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/; done
+ifneq ($(SPANK_SO),)
+	install -d $(DESTDIR)$(SLURM_PLUGINDIR) $(DESTDIR)$(SYSCONFDIR)/slurm/plugstack.conf.d
+	install -m 0755 $(SPANK_SO) $(DESTDIR)$(SLURM_PLUGINDIR)/krill-spank.so
+	install -m 0644 examples/spank/plugstack.conf \
+	    $(DESTDIR)$(SYSCONFDIR)/slurm/plugstack.conf.d/krill.conf.example
+endif
 
 clean:
 	rm -rf build krill krill-oci

@@ -88,7 +88,7 @@ enum {
 	OPT_SET_ENV0, OPT_UNSET_ENV, OPT_ENV_NO_EXPAND, OPT_ENV_CLEAN, OPT_ENV_KEEP, OPT_SECCOMP,
 	OPT_SECCOMP_PROFILE, OPT_NAME, OPT_PID, OPT_NET, OPT_HOSTNAME, OPT_IPC, OPT_USERNS,
 	OPT_MEMORY, OPT_CPUS, OPT_PIDS_LIMIT, OPT_CAP_ADD, OPT_CAP_DROP, OPT_DEVICE, OPT_CDI_DIRS,
-	OPT_FEATURE,
+	OPT_FEATURE, OPT_HOLD_FD,
 };
 
 static const struct option run_options[] = {
@@ -129,6 +129,8 @@ static const struct option run_options[] = {
 	{"device", required_argument, NULL, OPT_DEVICE},
 	{"cdi-dirs", required_argument, NULL, OPT_CDI_DIRS},
 	{"feature", required_argument, NULL, OPT_FEATURE},
+	/* Internal: the SPANK plugin's interface (hold.h, krill-spank(8)). */
+	{"hold-fd", required_argument, NULL, OPT_HOLD_FD},
 	{"verbose", no_argument, NULL, 'v'},
 	{"quiet", no_argument, NULL, 'q'},
 	{"version", no_argument, NULL, 'V'},
@@ -279,16 +281,25 @@ static int run_option(struct container *c, int opt, const char *arg, const char 
 		free(c->seccomp_profile);
 		c->seccomp_profile = xstrdup(arg);
 		return 0;
-	case OPT_NAME:
-		if (!*arg || strchr(arg, '/') || strlen(arg) > 64)
-			return bad("--name", arg,
-			           "expected 1-64 characters without '/'");
+	case OPT_NAME: {
+		const char *why = record_name_invalid(arg);
+		if (why)
+			return bad("--name", arg, why);
 		free(c->name);
 		c->name = xstrdup(arg);
 		return 0;
+	}
 	case OPT_PID:
 		c->ns_pid = true;
 		return 0;
+	case OPT_HOLD_FD: {
+		struct stat st;
+		if (parse_ulong(arg, 1024, &n) < 0 || n < 3 || fstat((int)n, &st) < 0 ||
+		    !S_ISSOCK(st.st_mode))
+			return bad("--hold-fd", arg, "expected an open socket (fd 3-1024)");
+		c->hold_fd = (int)n;
+		return 0;
+	}
 	case OPT_NET:
 		if (strcmp(arg, "host") == 0)
 			c->net = NET_HOST;

@@ -765,6 +765,58 @@ int cgroup_enter(struct cgroup *cg, pid_t pid, struct kerr *e)
 	return 0;
 }
 
+char *cgroup_of_pid(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/cgroup", pid);
+	_cleanup_free_ char *buf = NULL;
+	if (file_read_all(AT_FDCWD, path, 65536, &buf, NULL, NULL) < 0)
+		return NULL;
+	char *v1 = NULL, *save;
+	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char *ctl = strchr(l, ':'), *rel = ctl ? strchr(ctl + 1, ':') : NULL;
+		if (!rel || rel[1] != '/')
+			continue;
+		*rel = '\0';
+		if (!strcmp(l, "0") && !strcmp(ctl, ":")) {
+			free(v1);
+			return xstrdup(rel + 1);
+		}
+		if (!v1 && (strstr(ctl, "pids") || strstr(ctl, "memory")))
+			v1 = xstrdup(rel + 1);
+	}
+	return v1;
+}
+
+int cgroup_procs_open(const struct cgroup *cg, int *fds, size_t max, struct kerr *e)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < cg->n && n < max; i++) {
+		_cleanup_free_ char *p = xasprintf("%s/cgroup.procs", cg->d[i].path);
+		int fd = open(p, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			int err = errno;
+			while (n)
+				close(fds[--n]);
+			return kerr_set(e, err, "can't open %s", p);
+		}
+		fds[n++] = fd;
+	}
+	return (int)n;
+}
+
+int cgroup_enter_fds(int *fds, size_t n, struct kerr *e)
+{
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		/* "0" is the writing process, in v1 and v2 alike. */
+		if (rc == 0 && write(fds[i], "0", 1) != 1)
+			rc = kerr_set(e, errno, "can't enter the container's cgroup");
+		close(fds[i]);
+	}
+	return rc;
+}
+
 /* The directory that freezes: v2 cgroup.freeze, else the v1 freezer. */
 static const struct cgroup_dir *freezer_dir(const struct cgroup *cg)
 {

@@ -118,8 +118,21 @@ const char *cgroup_path(const struct cgroup *cg);
 const char *cgroup_dir_v2(const struct cgroup *cg);
 const char *cgroup_dir_v1(const struct cgroup *cg, unsigned controller);
 
+/* The cgroup of a process, relative to the hierarchy roots (as
+ * cgroup_path() gives it): the v2 line of /proc/PID/cgroup, else the v1
+ * line of the pids or memory controller.  NULL if none. */
+char *cgroup_of_pid(pid_t pid);
+
 /* Move pid (0 = the caller) into every hierarchy's directory. */
 int cgroup_enter(struct cgroup *cg, pid_t pid, struct kerr *e);
+/* The cgroup.procs file of each directory, opened for writing (at most
+ * max, CGROUP_MAX_HIER always suffices): a process about to leave the
+ * host's mount namespace (krill exec) opens them first, and moves itself
+ * later with cgroup_enter_fds, where the host's paths no longer resolve.
+ * Returns the count, or -1 with e filled (nothing left open). */
+int cgroup_procs_open(const struct cgroup *cg, int *fds, size_t max, struct kerr *e);
+/* Move the calling process through fds from cgroup_procs_open (closed). */
+int cgroup_enter_fds(int *fds, size_t n, struct kerr *e);
 
 /* Freeze or thaw, and wait until the kernel says it is done (5 s at most).
  * Uses v2 cgroup.freeze when present, else the v1 freezer. */

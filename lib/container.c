@@ -12,6 +12,7 @@ void container_init(struct container *c)
 	c->gid = getegid();
 	c->net = NET_HOST;
 	c->join_timeout = 30;
+	c->hold_fd = -1;
 }
 
 void container_free(struct container *c)

@@ -71,6 +71,7 @@ struct container {
 	pid_t join_pid;         /* --join-pid; 0 = none */
 	unsigned join_timeout;  /* seconds */
 	char *name;             /* --name */
+	int hold_fd;            /* --hold-fd: report and hold, no command (hold.h); -1 = none */
 
 	/* privileged extras */
 	bool ns_pid;

@@ -1,6 +1,7 @@
 /* env.c: --set-env syntax (a pure parser) and the final environment of the
  * container (see env.h; the rules for users are in doc/env.md). */
 #include "env.h"
+#include "env_index.h"
 #include "log.h"
 
 #include <errno.h>
@@ -71,26 +72,47 @@ const char *env_get(char *const *env, const char *name)
 }
 
 /* Where `$NAME` is looked up: assignments parsed so far from this buffer
- * (new, then the caller's old ones), then the current environment. */
+ * (new, then the caller's old ones), then the current environment.  Each
+ * has an index, so expanding N items costs O(N), not O(N * variables): the
+ * one for new grows with it, the others are built at the first lookup. */
 struct scope {
 	const struct strv *new, *old;
 	char *const *cur_env;
+	struct env_index inew, iold, icur;
+	bool old_indexed, cur_indexed;
 };
 
-static const char *scope_get(const struct scope *sc, const char *name, size_t len)
+static void scope_free(struct scope *sc)
 {
-	const char *v = lookup(sc->new->v, sc->new->n, name, len, true);
-	if (!v)
-		v = lookup(sc->old->v, sc->old->n, name, len, true);
-	if (!v)
-		v = lookup(sc->cur_env, SIZE_MAX, name, len, false);
-	return v;
+	env_index_free(&sc->inew);
+	env_index_free(&sc->iold);
+	env_index_free(&sc->icur);
+}
+
+static const char *scope_get(struct scope *sc, const char *name, size_t len)
+{
+	size_t i = env_index_find(&sc->inew, sc->new->v, name, len);
+	if (i != ENV_INDEX_NONE)
+		return sc->new->v[i] + len + 1;
+	if (!sc->old_indexed) {
+		env_index_build(&sc->iold, sc->old->v, sc->old->n, true);
+		sc->old_indexed = true;
+	}
+	i = env_index_find(&sc->iold, sc->old->v, name, len);
+	if (i != ENV_INDEX_NONE)
+		return sc->old->v[i] + len + 1;
+	if (!sc->cur_indexed) {
+		env_index_build(&sc->icur, sc->cur_env, SIZE_MAX, false);
+		sc->cur_indexed = true;
+	}
+	i = env_index_find(&sc->icur, sc->cur_env, name, len);
+	return i != ENV_INDEX_NONE ? sc->cur_env[i] + len + 1 : NULL;
 }
 
 /* Expand the `$NAME` items of a `:`-separated value.  An item that expands
  * to nothing is dropped with its colon, so that `$UNSET:/x` never leaves an
  * empty PATH item (which would mean the current directory). */
-static void expand_value(struct buf *out, const char *val, size_t len, const struct scope *sc)
+static void expand_value(struct buf *out, const char *val, size_t len, struct scope *sc)
 {
 	const char *end = val + len;
 	size_t kept = 0;
@@ -181,6 +203,7 @@ static int parse_one(const char *s, size_t n, bool allow_skip, bool strip_cr, bo
 	else
 		expand_value(&b, val, vlen, sc);
 	strv_push_owned(got, b.p);
+	env_index_set(&sc->inew, got->v, got->n - 1);
 	return 0;
 }
 
@@ -197,7 +220,7 @@ int env_parse(const char *buf, size_t len, char delim, const char *filename, cha
 	      bool expand, struct strv *out, struct kerr *e)
 {
 	struct strv got = {0};
-	struct scope sc = {&got, out, cur_env};
+	struct scope sc = {.new = &got, .old = out, .cur_env = cur_env};
 	const char *p = buf, *end = buf + len;
 	for (size_t line = 1; p < end; line++) {
 		const char *q = memchr(p, delim, end - p);
@@ -213,11 +236,13 @@ int env_parse(const char *buf, size_t len, char delim, const char *filename, cha
 				      sizeof why);
 		}
 		if (r < 0) {
+			scope_free(&sc);
 			strv_free(&got);
 			return kerr_set(e, 0, "%s:%zu: %s", filename, line, why);
 		}
 		p = q + 1;
 	}
+	scope_free(&sc);
 	strv_move(out, &got);
 	return 0;
 }
@@ -227,8 +252,10 @@ int env_parse_assignment(const char *arg, char *const *cur_env, bool expand, str
 {
 	char why[128];
 	struct strv got = {0};
-	struct scope sc = {&got, out, cur_env};
-	if (parse_one(arg, strlen(arg), false, false, expand, &sc, &got, why, sizeof why) < 0)
+	struct scope sc = {.new = &got, .old = out, .cur_env = cur_env};
+	int r = parse_one(arg, strlen(arg), false, false, expand, &sc, &got, why, sizeof why);
+	scope_free(&sc);
+	if (r < 0)
 		return kerr_set(e, 0, "--set-env=%s: %s", arg, why);
 	strv_move(out, &got);
 	return 0;
@@ -312,21 +339,26 @@ static bool image_has_dir(int root_fd, const char *path)
 	return fd >= 0;
 }
 
+/* The environment being built, with its index by name. */
+struct envb {
+	struct strv v;
+	struct env_index ix;
+};
+
 /* Set "NAME=VALUE" (taking it), replacing any entry of that name. */
-static void env_put(struct strv *env, char *entry)
+static void env_put(struct envb *env, char *entry)
 {
-	size_t len = strchr(entry, '=') - entry;
-	for (size_t i = 0; i < env->n; i++) {
-		if (!strncmp(env->v[i], entry, len) && env->v[i][len] == '=') {
-			free(env->v[i]);
-			env->v[i] = entry;
-			return;
-		}
+	size_t i = env_index_find(&env->ix, env->v.v, entry, strchr(entry, '=') - entry);
+	if (i != ENV_INDEX_NONE) {
+		free(env->v.v[i]);
+		env->v.v[i] = entry;
+		return;
 	}
-	strv_push_owned(env, entry);
+	strv_push_owned(&env->v, entry);
+	env_index_set(&env->ix, env->v.v, env->v.n - 1);
 }
 
-static void env_set(struct strv *env, const char *name, const char *value)
+static void env_set(struct envb *env, const char *name, const char *value)
 {
 	env_put(env, xasprintf("%s=%s", name, value));
 }
@@ -337,18 +369,21 @@ static bool name_matches(const char *entry, const char *glob)
 	return fnmatch(glob, name, FNM_EXTMATCH) == 0;
 }
 
-static void env_unset(struct strv *env, const char *glob)
+static void env_unset(struct envb *env, const char *glob)
 {
+	struct strv *v = &env->v;
 	size_t j = 0;
-	for (size_t i = 0; i < env->n; i++) {
-		if (name_matches(env->v[i], glob))
-			free(env->v[i]);
+	for (size_t i = 0; i < v->n; i++) {
+		if (name_matches(v->v[i], glob))
+			free(v->v[i]);
 		else
-			env->v[j++] = env->v[i];
+			v->v[j++] = v->v[i];
 	}
-	env->n = j;
-	if (env->v)
-		env->v[j] = NULL;
+	if (j == v->n)
+		return;
+	v->n = j;
+	v->v[j] = NULL;
+	env_index_build(&env->ix, v->v, v->n, true); /* positions moved */
 }
 
 static bool clean_keeps(const struct container *c, const char *entry)
@@ -362,11 +397,11 @@ static bool clean_keeps(const struct container *c, const char *entry)
 	return false;
 }
 
-static int apply_buf(struct strv *env, const char *buf, size_t len, char delim,
+static int apply_buf(struct envb *env, const char *buf, size_t len, char delim,
 		     const char *filename, bool expand, struct kerr *e)
 {
 	struct strv got = {0};
-	if (env_parse(buf, len, delim, filename, env->v, expand, &got, e) < 0)
+	if (env_parse(buf, len, delim, filename, env->v.v, expand, &got, e) < 0)
 		return -1;
 	for (size_t i = 0; i < got.n; i++)
 		env_put(env, got.v[i]);
@@ -376,7 +411,7 @@ static int apply_buf(struct strv *env, const char *buf, size_t len, char delim,
 
 /* The image's environment file: /.krill/environment, or Charliecloud's
  * /ch/environment when the image has no /.krill. */
-static int apply_image_file(const struct container *c, int root_fd, char delim, struct strv *env,
+static int apply_image_file(const struct container *c, int root_fd, char delim, struct envb *env,
 			    struct kerr *e)
 {
 	const char *path =
@@ -414,7 +449,7 @@ int env_load_host_files(struct container *c, struct kerr *e)
 }
 
 static int apply_host_file(const struct container *c, const struct env_op *op, char delim,
-			   struct strv *env, struct kerr *e)
+			   struct envb *env, struct kerr *e)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len = op->len;
@@ -424,7 +459,7 @@ static int apply_host_file(const struct container *c, const struct env_op *op, c
 	return apply_buf(env, op->text ? op->text : buf, len, delim, op->arg, !c->env_no_expand, e);
 }
 
-static int set_home(const struct container *c, int root_fd, char *const *host_env, struct strv *env,
+static int set_home(const struct container *c, int root_fd, char *const *host_env, struct envb *env,
 		    struct kerr *e)
 {
 	if (!c->home) {
@@ -448,9 +483,10 @@ static int set_home(const struct container *c, int root_fd, char *const *host_en
 
 /* /bin is appended because some distributions' default PATH has dropped it
  * (merged /usr), while an image without merged /usr needs it. */
-static void fix_path(struct strv *env)
+static void fix_path(struct envb *env)
 {
-	const char *path = env_get(env->v, "PATH");
+	size_t i = env_index_find(&env->ix, env->v.v, "PATH", 4);
+	const char *path = i != ENV_INDEX_NONE ? env->v.v[i] + 5 : NULL;
 	if (!path) {
 		env_set(env, "PATH", DEFAULT_PATH);
 		return;
@@ -473,14 +509,16 @@ static void fix_path(struct strv *env)
 int env_build(const struct container *c, int image_root_fd, char *const *host_env, struct strv *out,
 	      struct kerr *e)
 {
-	struct strv env = {0};
+	struct envb env = {0};
 	for (size_t i = 0; host_env && host_env[i]; i++) {
 		const char *s = host_env[i], *eq = strchr(s, '=');
-		if (!eq || eq == s || lookup(env.v, env.n, s, eq - s, false))
-			continue;
+		if (!eq || eq == s ||
+		    env_index_find(&env.ix, env.v.v, s, eq - s) != ENV_INDEX_NONE)
+			continue; /* the first of a name wins, as getenv(3) sees it */
 		if (c->env_clean && !clean_keeps(c, s))
 			continue;
-		strv_push(&env, s);
+		strv_push(&env.v, s);
+		env_index_set(&env.ix, env.v.v, env.v.n - 1);
 	}
 	if (apply_image_file(c, image_root_fd, '\n', &env, e) < 0)
 		goto fail;
@@ -506,7 +544,7 @@ int env_build(const struct container *c, int image_root_fd, char *const *host_en
 			break;
 		case ENV_OP_SET_VAR: {
 			struct strv got = {0};
-			r = env_parse_assignment(op->arg, env.v, !c->env_no_expand, &got, e);
+			r = env_parse_assignment(op->arg, env.v.v, !c->env_no_expand, &got, e);
 			if (r == 0)
 				env_put(&env, got.v[0]);
 			free(got.v);
@@ -524,10 +562,12 @@ int env_build(const struct container *c, int image_root_fd, char *const *host_en
 	}
 
 	env_unset(&env, "KRILL_RUNNING");
-	strv_push(&env, "KRILL_RUNNING=1");
-	*out = env;
+	strv_push(&env.v, "KRILL_RUNNING=1");
+	env_index_free(&env.ix);
+	*out = env.v;
 	return 0;
 fail:
-	strv_free(&env);
+	env_index_free(&env.ix);
+	strv_free(&env.v);
 	return -1;
 }

@@ -95,6 +95,17 @@ static char *fingerprint(const struct container *c)
 		free(s);
 		s = t;
 	}
+	/* A peer gets the capabilities it asks for: they must be the
+	 * winner's, or a peer could hold more than the container's first
+	 * process (issue 9). */
+	for (int add = 0; add < 2; add++) {
+		const struct strv *v = add ? &c->cap_add : &c->cap_drop;
+		for (size_t i = 0; i < v->n; i++) {
+			char *t = xasprintf("%scap-%s %s\n", s, add ? "add" : "drop", v->v[i]);
+			free(s);
+			s = t;
+		}
+	}
 	return s;
 }
 
@@ -105,9 +116,12 @@ static char *fingerprint_diff(const char *mine, const char *theirs)
 		const char *me = strchrnul(mine, '\n'), *te = strchrnul(theirs, '\n');
 		if ((me - mine) != (te - theirs) || strncmp(mine, theirs, me - mine) != 0) {
 			const char *sp = memchr(mine, ' ', me - mine);
-			int klen = sp ? (int)(sp - mine) : (int)(me - mine);
 			const char *tsp = memchr(theirs, ' ', te - theirs);
-			return xasprintf("%.*s (this peer: '%.*s', the winner: '%.*s')", klen, mine,
+			/* The key from whichever side has a line here. */
+			const char *key = me > mine ? mine : theirs;
+			const char *ksp = me > mine ? sp : tsp, *kend = me > mine ? me : te;
+			int klen = ksp ? (int)(ksp - key) : (int)(kend - key);
+			return xasprintf("%.*s (this peer: '%.*s', the winner: '%.*s')", klen, key,
 			                 sp ? (int)(me - sp - 1) : 0, sp ? sp + 1 : "",
 			                 tsp ? (int)(te - tsp - 1) : 0, tsp ? tsp + 1 : "");
 		}
@@ -659,6 +673,11 @@ void join_peer_done(struct join *j)
 unsigned join_group_size(const struct join *j)
 {
 	return j->shm->size;
+}
+
+pid_t join_winner_pid(const struct join *j)
+{
+	return j->shm->winner;
 }
 
 void join_end(struct join *j)

@@ -46,6 +46,8 @@ unsigned join_group_size(const struct join *j);
  * winner is dead; semaphores of older krill versions).  Calls found() for
  * each, removes them if remove is true; returns how many there were. */
 int join_stale_scan(bool remove, void (*found)(const char *name, void *arg), void *arg);
+/* The winner's supervisor (valid once join_wait returned). */
+pid_t join_winner_pid(const struct join *j);
 void join_end(struct join *j);
 
 #endif

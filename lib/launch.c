@@ -51,12 +51,15 @@ int launch_exec(const struct container *c, char *const *argv, char **envp,
 		kerr_set(e, errno, "can't set no_new_privs");
 		return EXIT_KRILL;
 	}
-	if (security_apply(c, sec, e) < 0)
-		return EXIT_KRILL;
 	/* The command outlives a killed supervisor (with SquashFS it then sees
 	 * ENOTCONN, not a hang); only setup dies with it. */
 	prctl(PR_SET_PDEATHSIG, 0);
 	klog(KLOG_VERBOSE, "executing %s", argv[0]);
+	/* The seccomp filters come last: after them only execve runs (and
+	 * write and exit_group if it fails), which seccomp_bpf_check_exec
+	 * made sure a profile allows. */
+	if (security_apply(c, sec, e) < 0)
+		return EXIT_KRILL;
 	/* execvp searches the PATH of the current environment, so switch to
 	 * the container's environment first. */
 	environ = envp;

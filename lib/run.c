@@ -14,6 +14,7 @@
 #include "run.h"
 #include "cgroup.h"
 #include "fdpass.h"
+#include "hold.h"
 #include "join.h"
 #include "nsjoin.h"
 #include "launch.h"
@@ -125,10 +126,9 @@ static int run_prepare(struct run *r, struct kerr *e)
 	if (c->image_type == IMAGE_SQUASH && squash_open(c->image, &r->sq, e) < 0)
 		return -1;
 	if (c->name) {
-		_cleanup_free_ char *dir = record_dir(e);
-		if (!dir)
+		r->record_dir = record_dir_open(e);
+		if (r->record_dir < 0)
 			return -1;
-		r->record_dir = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		struct record old;
 		if (record_read(c->name, &old, NULL) == 0) {
 			record_free(&old);
@@ -265,7 +265,10 @@ static int run_record(struct run *r, pid_t main_pid, const struct ns_set *held, 
 		main_pid = command_pid(main_pid);
 	struct record rec = {.name = r->c->name, .pid = getpid(), .main_pid = main_pid,
 	                     .pid_start = proc_starttime(getpid()), .image = r->c->image,
-	                     .started = time(NULL), .peers = r->join ? join_group_size(r->join) : 1};
+	                     .started = time(NULL), .peers = r->join ? join_group_size(r->join) : 1,
+	                     /* what launch_exec applies to the container's processes */
+	                     .uid = r->c->uid, .gid = r->c->gid, .sec = r->sec,
+	                     .cgroup = r->cg ? (char *)cgroup_path(r->cg) : NULL};
 	for (int i = 0; i < NS_COUNT; i++)
 		rec.fds[i] = held->fd[i];
 	if (record_write(r->record_dir, &rec, e) < 0) {
@@ -279,39 +282,101 @@ static int run_record(struct run *r, pid_t main_pid, const struct ns_set *held, 
 /* A join peer: wait for the winner's container, enter it, run our own
  * command in it, and stay until that command (and all it started) ends,
  * so the winner knows the container is still in use. */
+/* The cgroup of the winner's container (the options match, so it has one
+ * when we ask for limits): the one its supervisor's child, the container's
+ * first process, is in and the supervisor isn't.  Opened here, while the
+ * host's paths resolve; *n = 0 when there is none. */
+static int peer_cgroup_open(struct run *r, int *fds, int *n, struct kerr *e)
+{
+	const struct container *c = r->c;
+	*n = 0;
+	if (!c->memory && !c->cpus_milli && !c->pids_limit)
+		return 0;
+	pid_t w = join_winner_pid(r->join);
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/task/%d/children", w, w);
+	_cleanup_free_ char *kids = NULL, *own = cgroup_of_pid(w), *cgpath = NULL;
+	if (file_read_all(AT_FDCWD, path, 4096, &kids, NULL, NULL) == 0 && own) {
+		char *save;
+		for (char *k = strtok_r(kids, " \n", &save); k && !cgpath;
+		     k = strtok_r(NULL, " \n", &save)) {
+			char *cg = cgroup_of_pid((pid_t)strtol(k, NULL, 10));
+			if (cg && strcmp(cg, own) != 0)
+				cgpath = cg;
+			else
+				free(cg);
+		}
+	}
+	if (!cgpath)
+		return kerr_set(e, 0, "join: can't find the cgroup of the winner's container "
+		                      "(supervisor pid %d)", w);
+	struct cgroup *cg;
+	if (cgroup_open_existing(cgpath, &cg, e) < 0)
+		return -1;
+	int got = cgroup_procs_open(cg, fds, CGROUP_MAX_HIER, e);
+	cgroup_free(cg);
+	if (got < 0)
+		return -1;
+	klog(KLOG_VERBOSE, "join: entering the container's cgroup %s", cgpath);
+	*n = got;
+	return 0;
+}
+
 static int run_peer(struct run *r, struct kerr *e)
 {
 	struct container *c = r->c;
 	struct ns_set set;
 	if (join_wait(r->join, &set, e) < 0)
 		return EXIT_KRILL;
+	int cg_fds[CGROUP_MAX_HIER], ncg = 0;
+	if (peer_cgroup_open(r, cg_fds, &ncg, e) < 0) {
+		ns_set_close(&set);
+		return EXIT_KRILL;
+	}
 	int rc = ns_set_enter(&set, e);
 	ns_set_close(&set);
-	if (rc < 0)
+	if (rc < 0) {
+		cgroup_enter_fds(cg_fds, ncg, NULL); /* closes them */
 		return EXIT_KRILL;
+	}
 	if (supervise_prepare(&r->oldmask) < 0) {
 		kerr_set(e, errno, "can't prepare the supervisor");
-		return EXIT_KRILL;
+		goto fail_fds;
 	}
 	/* Joining a PID namespace takes effect for children: fork anyway, to
 	 * wait for our command. */
 	pid_t pid = fork();
 	if (pid < 0) {
 		kerr_set(e, errno, "can't fork");
-		return EXIT_KRILL;
+		goto fail_fds;
 	}
 	if (pid == 0) {
 		sigprocmask(SIG_SETMASK, &r->oldmask, NULL);
 		struct strv env = {0};
 		int code = EXIT_KRILL;
+		/* Our command in the container's cgroup, seen as its root, as
+		 * the winner's command is. */
+		if (ncg > 0 && cgroup_enter_fds(cg_fds, ncg, e) < 0)
+			goto fail;
+		if (ncg > 0 && unshare(CLONE_NEWCGROUP) < 0) {
+			kerr_set(e, errno, "can't create a cgroup namespace");
+			goto fail;
+		}
 		if (launch_prepare(c, environ, &env, e) == 0)
 			code = launch_exec(c, c->argv, env.v, &r->sec, e);
+	fail:
 		kerr_print(e);
 		_exit(code);
 	}
+	for (int i = 0; i < ncg; i++)
+		close(cg_fds[i]);
 	int status = supervise_wait(pid, false, NULL, NULL);
 	join_peer_done(r->join);
 	return status;
+fail_fds:
+	for (int i = 0; i < ncg; i++)
+		close(cg_fds[i]);
+	return EXIT_KRILL;
 }
 
 /* --pid with --join: the PID namespace dies with its init, but peers'
@@ -400,6 +465,12 @@ static int run_container_side(struct run *r, struct kerr *e)
 	}
 	if (r->ns_sock[1] >= 0 && send_namespaces(r->ns_sock[1], e) < 0)
 		return EXIT_KRILL;
+	if (c->hold_fd >= 0) {
+		/* No command of our own: processes that enter the container
+		 * apply no_new_privs themselves (bin/krill_spank.c).  Unlike
+		 * a command, the holder dies with its supervisor. */
+		return hold_report_and_wait(c->hold_fd, c->cwd, env.v, e) < 0 ? EXIT_KRILL : 0;
+	}
 	return launch_exec(c, c->argv, env.v, &r->sec, e);
 }
 
@@ -409,6 +480,12 @@ int run_container(struct container *c, struct kerr *e)
 	                .ns_sock = {-1, -1}, .init_sock = {-1, -1},
 	                .record_dir = -1};
 	int status = EXIT_KRILL;
+	if (c->hold_fd >= 0 && (c->argv || c->join || c->ns_pid || c->seccomp_fakeroot ||
+	                        c->seccomp_profile || c->cap_add.n || c->cap_drop.n)) {
+		kerr_set(e, 0, "--hold-fd: a held container takes no command, --join, --pid, "
+		               "seccomp or capability options");
+		goto out;
+	}
 	if (run_prepare(&r, e) < 0)
 		goto out;
 	bool winner = true;
@@ -497,12 +574,18 @@ int run_container(struct container *c, struct kerr *e)
 			r.init_sock[0] = -1;
 		}
 		int rc = run_container_side(&r, e);
-		kerr_print(e);
+		if (e->msg[0])
+			kerr_print(e);
 		_exit(rc);
 	}
 	if (parent_fd >= 0)
 		close(parent_fd);
 	prctl(PR_SET_NAME, "krill-supervise");
+	if (c->hold_fd >= 0) {
+		/* Only the container holds the reporting socket: its end
+		 * closing is how the plugin sees the container go. */
+		close(c->hold_fd);
+	}
 	if (r.sq && squash_serve_start(r.sq, c->squash_threads ? c->squash_threads
 							 : squash_default_threads(), e) < 0) {
 		kill(pid, SIGKILL);

@@ -2,6 +2,7 @@
  * (see seccomp_filter.h).  libseccomp writes the BPF; krill only chooses rules. */
 #include "seccomp_filter.h"
 #include "log.h"
+#include "seccomp_sim.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -440,6 +441,31 @@ static unsigned profile_flags(const struct seccomp_profile *p)
 	       (p->flag_spec_allow ? SECCOMP_FILTER_FLAG_SPEC_ALLOW : 0);
 }
 
+int seccomp_bpf_check_exec(const struct seccomp_bpf *b, const char *filename, struct kerr *e)
+{
+	static const struct {
+		const char *name;
+		int nr;
+	} needed[] = {
+		{"execve", SYS_execve}, {"write", SYS_write},
+		{"exit_group", SYS_exit_group}, {"exit", SYS_exit},
+	};
+	uint32_t arch = seccomp_arch_native(); /* SCMP_ARCH_* are AUDIT_ARCH_* values */
+	for (size_t i = 0; i < ARRAY_SIZE(needed); i++) {
+		uint32_t ret;
+		if (!seccomp_sim_run(b->insns, b->len, arch, needed[i].nr, &ret))
+			return 0; /* not ours to judge: the kernel checks the program */
+		uint32_t action = ret & SECCOMP_RET_ACTION_FULL;
+		if (action == SECCOMP_RET_ALLOW || action == SECCOMP_RET_LOG)
+			continue;
+		kerr_set(e, 0, "%s: the profile denies %s, which krill must call after loading it",
+		         filename, needed[i].name);
+		return kerr_hint(e, "a profile must allow execve, write, exit and exit_group "
+		                    "(Docker's default profile does)");
+	}
+	return 0;
+}
+
 int seccomp_prepare_profile(const char *buf, size_t len, const char *filename, uint64_t caps,
 			    const char *cache_dir, struct seccomp_bpf *out, struct kerr *e)
 {
@@ -463,6 +489,8 @@ int seccomp_prepare_profile(const char *buf, size_t len, const char *filename, u
 		cache_put(cache_dir, &k, out);
 done:
 	free(k.buf);
+	if (rc == 0 && (rc = seccomp_bpf_check_exec(out, filename, e)) < 0)
+		seccomp_bpf_free(out);
 	return rc;
 }
 

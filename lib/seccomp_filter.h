@@ -68,6 +68,12 @@ const char *seccomp_cache_dir(void);
 int seccomp_bpf_from_ctx(scmp_filter_ctx ctx, unsigned flags, struct seccomp_bpf *out,
 			 struct kerr *e);
 
+/* Refuse (125-style error naming filename) a filter under which the steps
+ * after loading it can't run: execve, and write and exit_group to report
+ * and end when execve fails (see seccomp_sim.h).  seccomp_prepare_profile
+ * calls it; a profile must be loaded after every other filter. */
+int seccomp_bpf_check_exec(const struct seccomp_bpf *b, const char *filename, struct kerr *e);
+
 /* PR_SET_NO_NEW_PRIVS, then seccomp(SECCOMP_SET_MODE_FILTER).  Async-signal
  * safe apart from the error text, so it may run in a vfork/clone child. */
 int seccomp_bpf_load(const struct seccomp_bpf *b, struct kerr *e);

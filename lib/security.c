@@ -24,6 +24,13 @@ int security_prepare(const struct container *c, bool privileged, struct security
 		return 0;
 	uint64_t caps = privileged ? s->caps.bounding : caps_default;
 	const char *cache = seccomp_cache_dir();
+	/* The fake-root filter first: the profile, loaded last, may deny
+	 * seccomp(2) itself, and is checked to allow what follows it. */
+	if (c->seccomp_fakeroot) {
+		if (seccomp_prepare_fakeroot(cache, &s->filters[s->nfilters], e) < 0)
+			return -1;
+		s->nfilters++;
+	}
 	if (c->seccomp_profile) {
 		_cleanup_free_ char *buf = NULL;
 		size_t len;
@@ -34,11 +41,6 @@ int security_prepare(const struct container *c, bool privileged, struct security
 		}
 		if (seccomp_prepare_profile(buf, len, c->seccomp_profile, caps, cache,
 		                            &s->filters[s->nfilters], e) < 0)
-			return -1;
-		s->nfilters++;
-	}
-	if (c->seccomp_fakeroot) {
-		if (seccomp_prepare_fakeroot(cache, &s->filters[s->nfilters], e) < 0)
 			return -1;
 		s->nfilters++;
 	}
@@ -55,7 +57,8 @@ int security_apply(const struct container *c, const struct security *s, struct k
 		if (caps_apply_for_uid(&s->caps, c->uid, c->gid, NULL, 0, e) < 0)
 			return -1;
 	}
-	/* Last: the fake-root filter turns setuid and capset into no-ops. */
+	/* Last, after the uid switch: the fake-root filter turns setuid and
+	 * capset into no-ops. */
 	for (int i = 0; i < s->nfilters; i++) {
 		klog(KLOG_VERBOSE, "loading seccomp filter %d of %d", i + 1, s->nfilters);
 		if (seccomp_bpf_load(&s->filters[i], e) < 0)

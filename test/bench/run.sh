@@ -20,6 +20,9 @@
 #      krill --join-ct=N vs N independent krill runs vs ch-run --join; wall
 #      time until all are done, failures, and /dev/shm objects left behind.
 #   e. OCI: krill-oci vs runc, `run` and create+start+delete, as root.
+#   f. Slurm step launch on the 3-node cluster of test/harness/slurm-multi.sh
+#      (root): `srun -N3 -n12 /bin/true` plain, with the SPANK plugin
+#      (--krill-image=tiny.sqfs), and with `krill run --join`.
 #
 # Run as root for everything (sections b, c-cold/kernel and e need root;
 # the unprivileged rows then run as $KRILL_TEST_USER, default krilltest,
@@ -29,7 +32,7 @@
 #
 # Environment: BENCH_RUNS (hyperfine runs, default 100), BENCH_TREE_REPS
 # (tree-read repetitions, default 3), BENCH_JOIN_REPS (default 5),
-# BENCH_SECTIONS (default "a b c d e"), KRILL (default ./krill).
+# BENCH_SECTIONS (default "a b c d e f"), KRILL (default ./krill).
 set -eu
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -38,7 +41,7 @@ krill_src=${KRILL:-$top/krill}
 runs=${BENCH_RUNS:-100}
 tree_reps=${BENCH_TREE_REPS:-3}
 join_reps=${BENCH_JOIN_REPS:-5}
-sections=${BENCH_SECTIONS:-a b c d e}
+sections=${BENCH_SECTIONS:-a b c d e f}
 results=$top/test/bench/results.md
 work=$top/test/bench/work
 
@@ -595,10 +598,54 @@ section_e() {
 	md "| create + start + delete | $(cell oci-krill-csd) | $(cell oci-runc-csd) | $r |"
 }
 
+# --------------------------------------------------------------- f. SPANK
+section_f() {
+	md ""
+	md "### f. Slurm step launch, 3 nodes, 12 tasks (\`srun -N3 -n12 ... /bin/true\`)"
+	md ""
+	if [ "$is_root" != 1 ] || [ ! -e build/krill-spank.so ] || ! command -v slurmd >/dev/null; then
+		md "n/a (needs root, slurm-wlm and build/krill-spank.so)"
+		return 0
+	fi
+	cp build/krill-spank.so "$S/krill-spank.so"
+	chmod a+r "$S/krill-spank.so"
+	local h=$top/test/harness/slurm-multi.sh
+	export KRILL_SLURM_DIR=$S/slurm KRILL_SLURM_NS=kbench KRILL_SLURM_SUBNET=10.213.11
+	if ! KRILL_SLURM_PLUGSTACK="required $S/krill-spank.so krill=$K" "$h" start >/dev/null 2>&1; then
+		md "n/a (the multi-node cluster did not start)"
+		return 0
+	fi
+	local frun=$((runs < 20 ? runs : 20))
+	local csv=$S/out/f.csv
+	note "hyperfine (user, $frun runs): srun plain / --krill-image / krill run --join"
+	if ! "$h" exec runuser -u "$user" -- hyperfine -N --runs "$frun" --warmup 2 --style none \
+		--export-csv "$csv" \
+		-n srun "srun -N3 -n12 --ntasks-per-node=4 /bin/true" \
+		-n spank "srun -N3 -n12 --ntasks-per-node=4 --krill-image=$S/tiny.sqfs /bin/true" \
+		-n join "srun -N3 -n12 --ntasks-per-node=4 $K run --join $S/tiny.sqfs -- /bin/true" \
+		>/dev/null 2>"$S/out/f.err"; then
+		md "n/a (hyperfine failed: $(tail -n 1 "$S/out/f.err"))"
+		"$h" stop >/dev/null 2>&1
+		return 0
+	fi
+	"$h" stop >/dev/null 2>&1
+	local srun spank join
+	srun=$(awk -F, '$1 == "srun" { print $3 }' "$csv")
+	spank=$(awk -F, '$1 == "spank" { print $3 }' "$csv")
+	join=$(awk -F, '$1 == "join" { print $3 }' "$csv")
+	md "Medians of $frun runs."
+	md ""
+	md "| command | median | ratio to plain srun | target |"
+	md "|---|---|---|---|"
+	md "| plain srun | $(ms "$srun") | 1.00 | |"
+	md "| srun --krill-image (SPANK plugin) | $(ms "$spank") | $(ratio "$spank" "$srun") | ≤ 1.3 |"
+	md "| srun krill run --join | $(ms "$join") | $(ratio "$join" "$srun") | |"
+}
+
 for s in $sections; do
 	case $s in
-	a | b | c | d | e) "section_$s" ;;
-	*) die "unknown section '$s' (a b c d e)" ;;
+	a | b | c | d | e | f) "section_$s" ;;
+	*) die "unknown section '$s' (a b c d e f)" ;;
 	esac
 done
 

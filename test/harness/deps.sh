@@ -6,7 +6,7 @@ set -eu
 
 build="gcc make pkg-config libsquashfuse-dev libfuse3-dev fuse3 libseccomp-dev
        libinih-dev libjansson-dev libcmocka-dev clang libclang-rt-14-dev
-       zlib1g-dev liblzma-dev liblzo2-dev liblz4-dev libzstd-dev"
+       zlib1g-dev liblzma-dev liblzo2-dev liblz4-dev libzstd-dev libslurm-dev"
 test="bats busybox-static squashfs-tools tmux util-linux iproute2 procps psmisc time bc python3
       debootstrap slurm-wlm munge openmpi-bin libopenmpi-dev man-db"
 bench="hyperfine bubblewrap charliecloud-runtime squashfuse runc"

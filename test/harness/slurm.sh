@@ -8,6 +8,9 @@
 #   test/harness/slurm.sh env      print `export SLURM_CONF=...` for eval
 #   test/harness/slurm.sh status   exit 0 if the cluster answers
 #
+# KRILL_SLURM_PLUGSTACK, if set, is written to the cluster's plugstack.conf
+# (SPANK plugins: `optional /path/krill-spank.so krill=/path/krill`).
+#
 # Use:  test/harness/slurm.sh start && eval "$(test/harness/slurm.sh env)"
 #       sbatch --wait examples/slurm/single.sh ...
 #
@@ -80,7 +83,7 @@ write_conf() {
 		SlurmctldLogFile=$dir/log/slurmctld.log
 		SlurmdLogFile=$dir/log/slurmd.log
 		SlurmctldDebug=info
-		SlurmdDebug=info
+		SlurmdDebug=${KRILL_SLURMD_DEBUG:-info}
 		ProctrackType=proctrack/linuxproc
 		TaskPlugin=task/none
 		SelectType=select/cons_tres
@@ -99,8 +102,11 @@ write_conf() {
 		SlurmdParameters=config_overrides
 		NodeName=$node NodeAddr=127.0.0.1 CPUs=$cpus Boards=1 SocketsPerBoard=1 CoresPerSocket=$cpus ThreadsPerCore=1 State=UNKNOWN
 		PartitionName=debug Nodes=$node Default=YES MaxTime=INFINITE OverSubscribe=YES State=UP
+		PlugStackConfig=$dir/plugstack.conf
 	EOF
-	chmod 0644 "$conf"
+	# KRILL_SLURM_PLUGSTACK: plugstack.conf lines, e.g. the krill plugin's.
+	printf '%s\n' "${KRILL_SLURM_PLUGSTACK:-}" > "$dir/plugstack.conf"
+	chmod 0644 "$conf" "$dir/plugstack.conf"
 }
 
 start() {

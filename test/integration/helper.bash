@@ -51,7 +51,9 @@ krill_leftovers() {
 	grep -q ' - fuse\.krill ' /proc/self/mountinfo &&
 		out+="fuse mount: $(grep ' - fuse\.krill ' /proc/self/mountinfo); "
 	grep -q ' - tmpfs krill ' /proc/self/mountinfo && out+="staging tmpfs mount; "
-	ls /dev/shm 2>/dev/null | grep -q '^\(sem\.\)\?krill' && out+="shm: $(ls /dev/shm | grep krill); "
+	# Only this user's: other checkouts' tests run at the same time.
+	ls /dev/shm 2>/dev/null | grep -q "^\(sem\.\)\?krill-$(id -u)-" &&
+		out+="shm: $(ls /dev/shm | grep "krill-$(id -u)-"); "
 	ls -d /tmp/krill.* 2>/dev/null | grep -q . && out+="tmp: $(ls -d /tmp/krill.*); "
 	echo -n "$out"
 }

@@ -99,3 +99,16 @@ profile() { cat > "$SCRATCH/prof.json"; }
 	assert_contains "$SCRATCH/none.json"
 	assert_contains "No such file or directory"
 }
+
+@test "seccomp: a profile denying everything -> 125 with one error line, not SIGSEGV (issue 9)" {
+	printf '{"defaultAction": "SCMP_ACT_ERRNO"}\n' >"$SCRATCH/deny.json"
+	run "$KRILL" run --seccomp-profile="$SCRATCH/deny.json" "$TINY" -- true
+	assert_status 125
+	assert_output "krill: error: $SCRATCH/deny.json: the profile denies execve, which krill must call after loading it
+krill: hint: a profile must allow execve, write, exit and exit_group (Docker's default profile does)"
+	# A profile that kills exit_group: krill could not even end.
+	printf '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["exit_group"], "action": "SCMP_ACT_KILL_PROCESS"}]}\n' >"$SCRATCH/noexit.json"
+	run "$KRILL" run --seccomp --seccomp-profile="$SCRATCH/noexit.json" "$TINY" -- true
+	assert_status 125
+	assert_line "krill: error: $SCRATCH/noexit.json: the profile denies exit_group, which krill must call after loading it"
+}

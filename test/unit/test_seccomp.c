@@ -5,6 +5,10 @@
 #include "caps.h"
 #include "seccomp_filter.h"
 #include "seccomp_profile.h"
+#include "seccomp_sim.h"
+
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -438,6 +442,96 @@ static void test_cache(void **state)
 	free(buf);
 }
 
+/* The action a prepared profile takes for syscall nr (native arch). */
+static uint32_t sim(const char *json, int nr)
+{
+	struct seccomp_bpf b;
+	struct kerr e = {0};
+	scmp_filter_ctx ctx;
+	struct seccomp_profile *p = parse_ok(json);
+	assert_int_equal(seccomp_profile_build(p, caps_default, &ctx, &e), 0);
+	seccomp_profile_free(p);
+	assert_int_equal(seccomp_bpf_from_ctx(ctx, 0, &b, &e), 0);
+	uint32_t ret = 0;
+	assert_true(seccomp_sim_run(b.insns, b.len, seccomp_arch_native(), nr, &ret));
+	seccomp_bpf_free(&b);
+	return ret;
+}
+
+/* Issue 9 item 13: the simulator agrees with what the rules say. */
+static void test_sim(void **state)
+{
+	(void)state;
+	const char *deny = "{\"defaultAction\": \"SCMP_ACT_ERRNO\"}";
+	assert_int_equal(sim(deny, SYS_execve) & SECCOMP_RET_ACTION_FULL, SECCOMP_RET_ERRNO);
+	const char *mk = "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": "
+	                 "[\"mkdir\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 5}]}";
+	assert_int_equal(sim(mk, SYS_mkdir), SECCOMP_RET_ERRNO | 5);
+	assert_int_equal(sim(mk, SYS_execve), SECCOMP_RET_ALLOW);
+	size_t len;
+	char *buf = read_fixture("docker-default.json", &len);
+	buf = xrealloc(buf, len + 1);
+	buf[len] = '\0';
+	assert_int_equal(sim(buf, SYS_execve), SECCOMP_RET_ALLOW);
+	assert_int_equal(sim(buf, SYS_exit_group), SECCOMP_RET_ALLOW);
+	assert_int_equal(sim(buf, SYS_kexec_load) & SECCOMP_RET_ACTION_FULL, SECCOMP_RET_ERRNO);
+	free(buf);
+	/* Programs the kernel would refuse are not judged. */
+	struct sock_filter jump_out[] = {BPF_JUMP(BPF_JMP | BPF_JA, 5, 0, 0),
+	                                 BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+	struct sock_filter no_ret[] = {BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0)};
+	struct sock_filter bad_load[] = {BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 62),
+	                                 BPF_STMT(BPF_RET | BPF_A, 0)};
+	uint32_t ret;
+	assert_false(seccomp_sim_run(jump_out, 2, 0, 0, &ret));
+	assert_false(seccomp_sim_run(no_ret, 1, 0, 0, &ret));
+	assert_false(seccomp_sim_run(bad_load, 2, 0, 0, &ret));
+	struct sock_filter nr[] = {BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),
+	                           BPF_STMT(BPF_RET | BPF_A, 0)};
+	assert_true(seccomp_sim_run(nr, 2, 0, 59, &ret));
+	assert_int_equal(ret, 59);
+}
+
+/* A profile that denies what krill calls after loading it is refused when
+ * prepared (it used to kill krill with SIGSEGV), cached or not. */
+static void test_refuse_denying_exec(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *json, *msg;
+	} cases[] = {
+		{"{\"defaultAction\": \"SCMP_ACT_ERRNO\"}",
+		 "d.json: the profile denies execve, which krill must call after loading it"},
+		{"{\"defaultAction\": \"SCMP_ACT_KILL\"}",
+		 "d.json: the profile denies execve, which krill must call after loading it"},
+		{"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": "
+		 "[\"exit_group\"], \"action\": \"SCMP_ACT_TRAP\"}]}",
+		 "d.json: the profile denies exit_group, which krill must call after loading it"},
+		{"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": "
+		 "[\"write\"], \"action\": \"SCMP_ACT_ERRNO\"}]}",
+		 "d.json: the profile denies write, which krill must call after loading it"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		for (int pass = 0; pass < 2; pass++) {
+			struct seccomp_bpf b;
+			struct kerr e = {0};
+			assert_int_equal(seccomp_prepare_profile(cases[i].json, strlen(cases[i].json),
+			                                         "d.json", caps_default,
+			                                         pass ? scratch : NULL, &b, &e),
+			                 -1);
+			assert_string_equal(e.msg, cases[i].msg);
+			assert_null(b.insns);
+		}
+	}
+	const char *log = "{\"defaultAction\": \"SCMP_ACT_LOG\"}";
+	struct seccomp_bpf b;
+	struct kerr e = {0};
+	assert_int_equal(seccomp_prepare_profile(log, strlen(log), "l.json", caps_default, NULL, &b,
+	                                         &e),
+	                 0);
+	seccomp_bpf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -458,6 +552,9 @@ int main(void)
 					    teardown_scratch),
 	    cmocka_unit_test(test_profile_docker_runs_shell),
 	    cmocka_unit_test_setup_teardown(test_cache, setup_scratch, teardown_scratch),
+	    cmocka_unit_test(test_sim),
+	    cmocka_unit_test_setup_teardown(test_refuse_denying_exec, setup_scratch,
+					    teardown_scratch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
