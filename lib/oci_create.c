@@ -870,13 +870,16 @@ int oci_create(const char *root, const struct oci_create_opts *o, pid_t *pid_out
 			break;
 		}
 	}
+	/* Released before "created" is recorded: a create killed between
+	 * the two leaves "creating" with its lock free, which is collected
+	 * (init and cgroup included), never a "created" ghost. */
+	if (cg)
+		cgroup_guard_release(cg);
 	st.status = "created";
 	if (oci_state_write(dirfd, &st, e) < 0)
 		goto out;
 	if (o->pid_file && write_pid_file(o->pid_file, init_pid, e) < 0)
 		goto out;
-	if (cg)
-		cgroup_guard_release(cg); /* the cgroup is the container's now */
 	klog(KLOG_DEBUG, "created container %s, init pid %d", o->id, (int)init_pid);
 	rc = 0;
 out:
