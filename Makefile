@@ -17,10 +17,14 @@ FUZZ_SECONDS ?= 30
 PKGS       := squashfuse_ll fuse3 libseccomp inih jansson
 # The compressors libsquashfuse decodes with, for the static link below.
 CODEC_PKGS := zlib liblzma lzo2 liblz4 libzstd
+# krill-import only (krill execs it): linked dynamically, so krill itself
+# stays free of them.
+IMPORT_PKGS := libcurl libarchive libcrypto
+IMPORT_LIBS = $(shell pkg-config --libs $(IMPORT_PKGS) 2>/dev/null)
 CC         ?= cc
 WARN       := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
 BASE_CFLAGS = -std=gnu11 -D_GNU_SOURCE -DFUSE_USE_VERSION=35 -DKRILL_VERSION='"$(VERSION)"' \
-              $(WARN) -iquote lib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+              $(WARN) -iquote lib $(shell pkg-config --cflags $(PKGS) $(IMPORT_PKGS) 2>/dev/null)
 CFLAGS     ?= -O2 -g
 # Every library but glibc is linked statically from Debian's -dev archives:
 # loading eleven shared objects costs ~0.4 ms per start, a fifth of a
@@ -56,7 +60,7 @@ SPANK_SO   := $(if $(SPANK_H),build/krill-spank.so)
 
 .PHONY: all deps images images-check demo check unit asan fuzz-replay fuzz bench soak install clean
 
-all: krill krill-oci $(SPANK_SO)
+all: krill krill-oci krill-import $(SPANK_SO)
 
 build/lib/%.o: lib/%.c $(wildcard lib/*.h) | build/lib
 	@echo "  CC      $<"
@@ -72,6 +76,10 @@ krill: bin/krill.c build/libkrill.a
 krill-oci: krill
 	ln -sf krill $@
 
+krill-import: bin/krill_import.c build/libkrill.a
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< build/libkrill.a $(LIBS) $(IMPORT_LIBS)
+
 build/pic/lib/%.o: lib/%.c $(wildcard lib/*.h) | build/pic/lib
 	@echo "  CC pic  $<"
 	@$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
@@ -83,13 +91,13 @@ build/krill-spank.so: bin/krill_spank.c bin/krill_spank.map $(SPANK_OBJ)
 	@$(CC) $(ALL_CFLAGS) -fPIC -shared -Wl,--version-script=bin/krill_spank.map \
 	    -Wl,-Bsymbolic -DKRILL_SPANK_BIN='"$(BINDIR)/krill"' -o $@ bin/krill_spank.c $(SPANK_OBJ)
 
-build/lib build/test build/asan/lib build/fuzz build/pic/lib:
+build/lib build/test build/asan/lib build/fuzz build/fuzz/lib build/pic/lib:
 	mkdir -p $@
 
 # Unit tests: one cmocka program per test/unit/test_*.c, linked against libkrill.
 build/test/%: test/unit/%.c build/libkrill.a | build/test
 	@echo "  LD      $@"
-	@$(CC) $(ALL_CFLAGS) -o $@ $< build/libkrill.a $(LIBS) -lcmocka
+	@$(CC) $(ALL_CFLAGS) -o $@ $< build/libkrill.a $(LIBS) $(IMPORT_LIBS) -lcmocka
 
 build/asan/lib/%.o: lib/%.c $(wildcard lib/*.h) | build/asan/lib
 	@echo "  CC asan $<"
@@ -100,13 +108,22 @@ build/asan/libkrill.a: $(ASAN_OBJ)
 
 build/asan/%: test/unit/%.c build/asan/libkrill.a
 	@echo "  LD asan $@"
-	@$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -o $@ $< build/asan/libkrill.a $(LIBS) -lcmocka
+	@$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -o $@ $< build/asan/libkrill.a $(LIBS) $(IMPORT_LIBS) -lcmocka
 
 # libFuzzer harnesses, built with clang against the library sources.
-build/fuzz/%: test/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h) | build/fuzz
+# The library is compiled once with the fuzzer's instrumentation
+# (fuzzer-no-link) and linked into each harness.
+FUZZ_FLAGS := -Wno-unknown-warning-option -O1 -g
+FUZZ_OBJ   := $(LIB_SRC:lib/%.c=build/fuzz/lib/%.o)
+.SECONDARY: $(FUZZ_OBJ)
+build/fuzz/lib/%.o: lib/%.c $(wildcard lib/*.h) | build/fuzz/lib
+	@echo "  CC fuzz $<"
+	@$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+
+build/fuzz/%: test/fuzz/%.c $(FUZZ_OBJ) | build/fuzz
 	@echo "  FUZZ    $@"
-	@$(FUZZ_CC) $(BASE_CFLAGS) -Wno-unknown-warning-option -O1 -g -fsanitize=fuzzer,address,undefined \
-	    -o $@ $< $(LIB_SRC) $(LIBS)
+	@$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined \
+	    -o $@ $< $(FUZZ_OBJ) $(LIBS) $(IMPORT_LIBS)
 
 deps:
 	@test/harness/deps.sh
@@ -133,7 +150,8 @@ check: deps
 fuzz: $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do n=$${f##*/}; mkdir -p test/fuzz/corpus/$$n; \
 	    echo "== $$n ($(FUZZ_SECONDS)s)"; \
-	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 test/fuzz/corpus/$$n || exit 1; done
+	    case $$n in fuzz_squash) len=65536 ;; *) len=4096 ;; esac; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=$$len test/fuzz/corpus/$$n || exit 1; done
 
 bench: deps all
 	@test/bench/run.sh
@@ -145,6 +163,7 @@ soak: deps all images-check
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
 	install -m 0755 krill $(DESTDIR)$(BINDIR)/krill
+	install -m 0755 krill-import $(DESTDIR)$(BINDIR)/krill-import
 	ln -sf krill $(DESTDIR)$(BINDIR)/krill-oci
 	for m in $(MANPAGES); do install -d $(DESTDIR)$(MANDIR)/man$${m##*.}; \
 	    install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/; done
@@ -156,4 +175,4 @@ ifneq ($(SPANK_SO),)
 endif
 
 clean:
-	rm -rf build krill krill-oci
+	rm -rf build krill krill-oci krill-import

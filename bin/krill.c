@@ -9,6 +9,8 @@
 #include "env.h"
 #include "features.h"
 #include "image.h"
+#include "imgref.h"
+#include "import_exec.h"
 #include "join_params.h"
 #include "launch.h"
 #include "log.h"
@@ -76,12 +78,14 @@ static const char usage_main[] =
 	"\n"
 	"  run [OPTIONS] IMAGE [--] CMD...   run CMD in IMAGE\n"
 	"  exec [OPTIONS] PID|NAME [--] CMD  run CMD in a running container\n"
+	"  import [OPTIONS] SOURCE [DEST]    import docker://, oci:, archives... as .sqfs\n"
+	"  cache [--prune] [--verify]        the import cache\n"
 	"  ps [--json]                       list your running containers\n"
 	"  check [--json]                    what this host allows, and hints\n"
 	"  version                           version and compiled-in features\n"
 	"  oci ...                           OCI runtime (also as krill-oci)\n"
 	"\n"
-	"See krill(1) and krill-run(1).\n";
+	"See krill(1), krill-run(1) and krill-import(1).\n";
 
 enum {
 	OPT_HOME = 256, OPT_NO_PASSWD, OPT_JOIN_CT, OPT_JOIN_TAG, OPT_JOIN_PID, OPT_SET_ENV,
@@ -467,6 +471,14 @@ static int cmd_run(int argc, char **argv)
 		container_free(&c);
 		return status;
 	}
+	if (imgsrc_is_source(c.image)) {
+		/* krill run docker://... : import (or find) it first. */
+		char *img = NULL;
+		if (import_for_run(c.image, c.storage, klog_verbosity, &img, &status, &e) < 0)
+			return e.msg[0] ? fail(&e) : status;
+		free(c.image);
+		c.image = img;
+	}
 	if (image_resolve(&c, &e) < 0)
 		return fail(&e);
 	status = run_container(&c, &e);
@@ -572,6 +584,11 @@ int main(int argc, char **argv)
 		return exec_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "ps") == 0)
 		return ps_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "import") == 0 || strcmp(cmd, "cache") == 0) {
+		struct kerr ie;
+		import_exec(argv + 1, &ie);
+		return fail(&ie);
+	}
 	if (strcmp(cmd, "check") == 0)
 		return check_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "oci") == 0) {

@@ -4,6 +4,7 @@
  * and the guard process that removes the cgroup if krill is killed. */
 #include "cgroup_backend.h"
 #include "log.h"
+#include "userns.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -169,10 +170,11 @@ static unsigned v1_controllers(const char *opts, bool *any)
 		unsigned bit;
 	} names[] = {
 	    {"memory", CG_MEMORY}, {"cpu", CG_CPU},	    {"cpuacct", CG_CPUACCT},
-	    {"pids", CG_PIDS},	   {"freezer", CG_FREEZER},
+	    {"pids", CG_PIDS},	   {"freezer", CG_FREEZER}, {"cpuset", CG_CPUSET},
+	    {"devices", CG_DEVICES}, {"blkio", CG_BLKIO},     {"hugetlb", CG_HUGETLB},
+	    {"net_cls", CG_NET_CLS}, {"net_prio", CG_NET_PRIO},
 	};
-	static const char *others[] = {"cpuset",     "devices", "blkio", "net_cls", "net_prio",
-				       "perf_event", "hugetlb", "rdma",	 "misc"};
+	static const char *others[] = {"perf_event", "rdma", "misc"};
 	unsigned ctl = 0;
 	const char *p = opts;
 	while (*p) {
@@ -298,7 +300,9 @@ int cgroup_detect(struct cgroup_info *info, struct kerr *e)
 {
 	memset(info, 0, sizeof *info);
 	info->v2 = -1;
-	info->root = geteuid() == 0;
+	/* Root of a child user namespace has no say over the host's
+	 * hierarchies: only a delegated v2 subtree, as any user. */
+	info->root = userns_real_root();
 	bool v1_any = false;
 	if (parse_mountinfo(info, &v1_any, e) < 0 || parse_self(info, e) < 0) {
 		cgroup_info_free(info);
@@ -424,8 +428,10 @@ static struct cgroup *cg_new(void)
 
 static void cg_free_dirs(struct cgroup *cg)
 {
-	for (size_t i = 0; i < cg->n; i++)
+	for (size_t i = 0; i < cg->n; i++) {
 		free(cg->d[i].path);
+		free(cg->d[i].name);
+	}
 	cg->n = 0;
 	free(cg->rel);
 	free(cg->parent_rel);
@@ -461,6 +467,38 @@ static bool bad_component(const char *rel)
 	return false;
 }
 
+/* A new v1 cpuset starts with no CPUs and no memory nodes, and takes no
+ * task until it has both: start from the parent's, as runc does. */
+static int cpuset_inherit(const char *dir, struct kerr *e)
+{
+	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
+	_cleanup_free_ char *parent = xstrdup(dir);
+	char *slash = strrchr(parent, '/');
+	if (!slash)
+		return 0;
+	*slash = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		_cleanup_free_ char *mine = NULL, *theirs = NULL;
+		if (cg_read(dir, files[i], &mine, e) < 0)
+			return -1;
+		if (mine[strspn(mine, " \n")] != '\0')
+			continue;
+		if (cg_read(parent, files[i], &theirs, e) < 0)
+			return -1;
+		theirs[strcspn(theirs, "\n")] = '\0';
+		if (*theirs && cg_write(dir, files[i], theirs, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The base name of h's mount point: "memory", "cpu,cpuacct", "unified". */
+static char *mount_name(const struct cgroup_hier *h)
+{
+	const char *slash = strrchr(h->mount, '/');
+	return xstrdup(slash && slash[1] ? slash + 1 : h->mount);
+}
+
 /* mkdir -p rel under the hierarchy; on v2 enable `enable` in each
  * ancestor from start (the base the caller owns) down.  The leaf must
  * be new (a stale empty one is replaced). */
@@ -488,6 +526,8 @@ static int make_dirs(const struct cgroup_hier *h, const char *base_rel, const ch
 			if (leaf && (rmdir(cur) < 0 || mkdir(cur, 0755) < 0))
 				return kerr_set(e, EEXIST, "can't create cgroup %s", cur);
 		}
+		if (!h->v2 && (h->ctl & CG_CPUSET) && cpuset_inherit(cur, e) < 0)
+			return -1;
 		if (!leaf && h->v2 && enable && cgv2_enable(cur, enable, e) < 0)
 			return -1;
 	}
@@ -592,9 +632,13 @@ int cgroup_create_in(const struct cgroup_info *info, const char *path, bool remo
 	for (size_t i = 0; i < info->nh; i++) {
 		const struct cgroup_hier *h = &info->h[i];
 		if (h->v2 ? !(info->root || info->self_writable)
-			  : !(info->root && (h->ctl & CG_ALL)))
+			  : !(info->root && (h->ctl & (CG_ALL | lim->extra |
+						       (lim->all_v1 ? CG_OCI_EXTRA : 0)))))
 			continue;
-		unsigned en = h->v2 ? on_v2 : 0;
+		/* OCI's extra controllers on v2: only on a pure v2 host (a
+		 * hybrid host's unified root is the host's to configure). */
+		unsigned en = h->v2 ? on_v2 | (info->layout == CGROUP_V2 ? lim->extra & h->ctl : 0)
+				    : 0;
 		/* A concurrent krill may rmdir the shared parent between our
 		 * mkdirs (ENOENT): start over a few times. */
 		int r = -1;
@@ -610,6 +654,7 @@ int cgroup_create_in(const struct cgroup_info *info, const char *path, bool remo
 		}
 		struct cgroup_dir *d = &cg->d[cg->n++];
 		d->path = hier_dir(h, cg->rel);
+		d->name = mount_name(h);
 		d->v2 = h->v2;
 		d->ctl = h->v2 ? (en | (h->ctl & CG_CPUACCT)) : h->ctl;
 		unsigned mine = h->v2 ? on_v2 : (on_v1 & h->ctl);
@@ -690,7 +735,7 @@ int cgroup_open_existing_in(const struct cgroup_info *info, const char *path, st
 	cg->rel = join_rel(NULL, path);
 	for (size_t i = 0; i < info->nh; i++) {
 		const struct cgroup_hier *h = &info->h[i];
-		if (!h->v2 && !(h->ctl & CG_ALL))
+		if (!h->v2 && !(h->ctl & (CG_ALL | CG_OCI_EXTRA)))
 			continue;
 		char *dir = hier_dir(h, cg->rel);
 		struct stat st;
@@ -700,6 +745,7 @@ int cgroup_open_existing_in(const struct cgroup_info *info, const char *path, st
 		}
 		struct cgroup_dir *d = &cg->d[cg->n++];
 		d->path = dir;
+		d->name = mount_name(h);
 		d->v2 = h->v2;
 		if (h->v2) {
 			_cleanup_free_ char *c = NULL;
@@ -729,6 +775,12 @@ int cgroup_open_existing(const char *path, struct cgroup **out, struct kerr *e)
 	return r;
 }
 
+void cgroup_set_remove_parent(struct cgroup *cg)
+{
+	if (!cg->parent_rel)
+		cg->parent_rel = xstrdup(cg->rel);
+}
+
 const char *cgroup_path(const struct cgroup *cg)
 {
 	return cg->rel;
@@ -748,6 +800,16 @@ const char *cgroup_dir_v1(const struct cgroup *cg, unsigned controller)
 		if (!cg->d[i].v2 && (cg->d[i].ctl & controller))
 			return cg->d[i].path;
 	return NULL;
+}
+
+size_t cgroup_dirs(const struct cgroup *cg, const char **dirs, const char **names, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < cg->n && n < max; i++, n++) {
+		dirs[n] = cg->d[i].path;
+		names[n] = cg->d[i].name;
+	}
+	return n;
 }
 
 /* ---- operations --------------------------------------------------------- */

@@ -43,7 +43,15 @@ enum {
 	CG_CPUACCT = 1u << 2,
 	CG_PIDS = 1u << 3,
 	CG_FREEZER = 1u << 4,
+	/* The controllers only OCI's linux.resources use (cgroup_oci.c). */
+	CG_CPUSET = 1u << 5,
+	CG_DEVICES = 1u << 6,
+	CG_BLKIO = 1u << 7, /* v2: io */
+	CG_HUGETLB = 1u << 8,
+	CG_NET_CLS = 1u << 9,
+	CG_NET_PRIO = 1u << 10,
 };
+#define CG_OCI_EXTRA (CG_CPUSET | CG_DEVICES | CG_BLKIO | CG_HUGETLB | CG_NET_CLS | CG_NET_PRIO)
 
 #define CGROUP_MAX_HIER 16
 
@@ -82,6 +90,11 @@ struct cgroup_limits {
 	uint64_t cpus_milli; /* thousandths of a CPU; 0 = no limit */
 	uint64_t pids;	     /* 0 = no limit */
 	bool oci_names;	     /* name limits as linux.resources.* in errors, not --memory */
+	/* OCI: also make a directory in every v1 hierarchy of these
+	 * controllers (as runc does, so the container's view of each is its
+	 * own), and on a pure v2 host enable them for the new cgroup. */
+	unsigned extra;
+	bool all_v1; /* a directory in every v1 hierarchy krill knows (OCI, as runc) */
 };
 
 struct cgroup;
@@ -111,12 +124,23 @@ int cgroup_open_existing(const char *path, struct cgroup **out, struct kerr *e);
 int cgroup_open_existing_in(const struct cgroup_info *info, const char *path, struct cgroup **out,
 			    struct kerr *e);
 
+/* Also try to remove the parent directories (the shared "krill" one) at
+ * cgroup_destroy(), as cgroup_create()'s handles do; for a handle that
+ * cgroup_open_existing() gave (OCI delete of krill's default path). */
+void cgroup_set_remove_parent(struct cgroup *cg);
+
 /* The path relative to the hierarchy roots, e.g. "/krill/ctr1"; save it
  * for cgroup_open_existing(). */
 const char *cgroup_path(const struct cgroup *cg);
 /* The directory in the given hierarchy, or NULL (for tests and reports). */
 const char *cgroup_dir_v2(const struct cgroup *cg);
 const char *cgroup_dir_v1(const struct cgroup *cg, unsigned controller);
+
+/* The container's directories: *n of them; dirs[i] is the absolute
+ * directory, names[i] the base name of its hierarchy's mount point
+ * ("memory", "cpu,cpuacct", "unified"), so a container's view can be
+ * built from binds.  Pointers live as long as cg. */
+size_t cgroup_dirs(const struct cgroup *cg, const char **dirs, const char **names, size_t max);
 
 /* The cgroup of a process, relative to the hierarchy roots (as
  * cgroup_path() gives it): the v2 line of /proc/PID/cgroup, else the v1

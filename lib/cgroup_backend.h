@@ -9,6 +9,7 @@
 
 struct cgroup_dir {
 	char *path;   /* absolute directory */
+	char *name;   /* base name of the hierarchy's mount point */
 	unsigned ctl; /* controllers usable here (CG_* bits) */
 	bool v2;
 	bool limits; /* limits were written here (the chosen backend per limit) */

@@ -20,6 +20,9 @@ static const struct {
     {"memory", CG_MEMORY},
     {"cpu", CG_CPU},
     {"pids", CG_PIDS},
+    {"cpuset", CG_CPUSET},
+    {"io", CG_BLKIO},
+    {"hugetlb", CG_HUGETLB},
 };
 
 unsigned cgv2_parse_controllers(const char *buf)

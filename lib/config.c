@@ -47,6 +47,9 @@ void config_free(struct krill_config *cfg)
 	strv_free(&cfg->env_keep);
 	free(cfg->cgroup_parent);
 	free(cfg->oci_root);
+	free(cfg->import_cache);
+	free(cfg->import_compression);
+	strv_free(&cfg->import_insecure);
 	free(cfg->user);
 	memset(cfg, 0, sizeof *cfg);
 }
@@ -76,7 +79,7 @@ static int fail(struct parse_state *st, const char *fmt, ...)
 	return kerr_set(st->e, 0, "%s:%d: %s", st->filename, st->lineno, why);
 }
 
-static const char *const sections[] = {"run", "join", "squash", "cgroup", "oci", "log"};
+static const char *const sections[] = {"run", "join", "squash", "cgroup", "oci", "log", "import"};
 
 /* The canonical name of section s[0..len), blanks around it ignored. */
 static const char *section_find(const char *s, size_t len)
@@ -370,6 +373,39 @@ static int set_env_keep(struct parse_state *st, const char *key, const char *v)
 	return 0;
 }
 
+static int set_import_cache(struct parse_state *st, const char *key, const char *v)
+{
+	return set_path(st, key, v, true, &st->cfg->import_cache);
+}
+
+static int set_import_compression(struct parse_state *st, const char *key, const char *v)
+{
+	free(st->cfg->import_compression);
+	st->cfg->import_compression = *v ? xstrdup(v) : NULL;
+	return 0;
+}
+
+static int registry_item(struct parse_state *st, const char *key, const char *v, void *ctx)
+{
+	for (const char *p = v; *p; p++)
+		if (*p == '/' || *p <= ' ' || *p >= 0x7f)
+			return fail(st, "%s: '%s' is not a registry HOST[:PORT]", key, v);
+	strv_push(ctx, v);
+	return 0;
+}
+
+static int set_import_insecure(struct parse_state *st, const char *key, const char *v)
+{
+	struct strv l = {0};
+	if (split_list(st, key, v, registry_item, &l) < 0) {
+		strv_free(&l);
+		return -1;
+	}
+	strv_free(&st->cfg->import_insecure);
+	st->cfg->import_insecure = l;
+	return 0;
+}
+
 static const struct key {
 	const char *section, *name;
 	int (*set)(struct parse_state *st, const char *key, const char *value);
@@ -379,6 +415,8 @@ static const struct key {
     {"run", "env-keep", set_env_keep},	     {"join", "timeout", set_timeout},
     {"squash", "threads", set_threads},	     {"cgroup", "parent", set_cgroup_parent},
     {"oci", "root", set_oci_root},	     {"log", "syslog", set_syslog},
+    {"import", "cache", set_import_cache},   {"import", "compression", set_import_compression},
+    {"import", "insecure-registries", set_import_insecure},
 };
 
 /* inih's handler: nonzero means success. */

@@ -37,6 +37,10 @@ struct krill_config {
 	char *oci_root; /* absolute; NULL = built-in (/run/krill, or $XDG_RUNTIME_DIR/krill) */
 	/* [log] */
 	bool syslog; /* built-in true */
+	/* [import] (krill-import(1)) */
+	char *import_cache;          /* absolute; NULL = $XDG_CACHE_HOME/krill */
+	char *import_compression;    /* checked by krill import; NULL = zstd */
+	struct strv import_insecure; /* registries reached over plain HTTP */
 
 	/* Inputs of the %u / %U expansion in `storage`.  config_init sets uid
 	 * to the EUID and user to NULL; config_load looks the name up.  With

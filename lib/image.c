@@ -1,5 +1,6 @@
 /* image.c: image lookup, type detection and metadata (see image.h). */
 #include "image.h"
+#include "imgref.h"
 #include "path.h"
 
 #include <errno.h>
@@ -17,6 +18,8 @@ static int detect(const char *path, enum image_type *type, struct kerr *e)
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return kerr_set(e, errno, "%s: can't stat image", path);
+	if (imgsrc_refuse_unimported(fd, path, S_ISDIR(st.st_mode), e) < 0)
+		return -1;
 	if (S_ISDIR(st.st_mode)) {
 		*type = IMAGE_DIR;
 		return 0;
@@ -72,12 +75,10 @@ int image_resolve(struct container *c, struct kerr *e)
 int image_default_cmd(int root_fd, char ***argv, struct kerr *e)
 {
 	*argv = NULL;
-	_cleanup_close_ int fd = open_beneath(root_fd, ".krill/cmd", O_RDONLY);
-	if (fd < 0)
-		return 0;
 	_cleanup_free_ char *buf = NULL;
-	if (fd_read_all(fd, "/.krill/cmd", 1 << 16, &buf, NULL, e) < 0)
-		return -1;
+	int r = path_read_meta(root_fd, ".krill/cmd", 1 << 16, &buf, NULL, e);
+	if (r != 0)
+		return r < 0 ? -1 : 0;
 	struct strv v = {0};
 	char *save = NULL;
 	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
@@ -86,14 +87,17 @@ int image_default_cmd(int root_fd, char ***argv, struct kerr *e)
 	return 0;
 }
 
-char *image_default_cwd(int root_fd)
+int image_default_cwd(int root_fd, char **cwd, struct kerr *e)
 {
-	_cleanup_close_ int fd = open_beneath(root_fd, ".krill/cwd", O_RDONLY);
-	if (fd < 0)
-		return NULL;
+	*cwd = NULL;
 	char *buf = NULL;
-	if (fd_read_all(fd, "/.krill/cwd", 4096, &buf, NULL, NULL) < 0)
-		return NULL;
+	int r = path_read_meta(root_fd, ".krill/cwd", 4096, &buf, NULL, e);
+	if (r != 0)
+		return r < 0 ? -1 : 0;
 	buf[strcspn(buf, "\n")] = '\0';
-	return buf;
+	if (!*buf)
+		free(buf);
+	else
+		*cwd = buf;
+	return 0;
 }

@@ -15,7 +15,8 @@ int image_resolve(struct container *c, struct kerr *e);
  * no command.  Sets *argv to a new NULL-terminated vector, or NULL. */
 int image_default_cmd(int root_fd, char ***argv, struct kerr *e);
 
-/* Read /.krill/cwd beneath root_fd; NULL when absent. */
-char *image_default_cwd(int root_fd);
+/* Read /.krill/cwd beneath root_fd; *cwd is NULL when absent or empty.
+ * Both files must be regular files (path_read_meta). */
+int image_default_cwd(int root_fd, char **cwd, struct kerr *e);
 
 #endif

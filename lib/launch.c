@@ -32,8 +32,8 @@ int launch_prepare(struct container *c, char *const *base_env, struct strv *env,
 		c->argv = xcalloc(2, sizeof *c->argv);
 		c->argv[0] = xstrdup("/bin/sh");
 	}
-	if (!c->cwd)
-		c->cwd = image_default_cwd(root);
+	if (!c->cwd && image_default_cwd(root, &c->cwd, e) < 0)
+		return -1;
 	return env_build(c, root, base_env, env, e);
 }
 

@@ -8,6 +8,7 @@
 #include "log.h"
 
 #include <ctype.h>
+#include <inttypes.h>
 #include <errno.h>
 #include <jansson.h>
 #include <sched.h>
@@ -262,6 +263,14 @@ static const struct {
 	{"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING}, {"RLIMIT_STACK", RLIMIT_STACK},
 };
 
+const char *oci_rlimit_name(int resource)
+{
+	for (size_t k = 0; k < ARRAY_SIZE(rlimit_names); k++)
+		if (rlimit_names[k].res == resource)
+			return rlimit_names[k].name;
+	return "?";
+}
+
 static int parse_rlimits(struct ctx *c, json_t *arr, struct oci_spec *s)
 {
 	size_t i;
@@ -453,6 +462,21 @@ static const struct {
 	{"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 };
 
+/* crun's recursive options (runc 1.1 knows rro): applied with
+ * mount_setattr(2) to the mount and everything under it. */
+static const struct {
+	const char *name;
+	bool clear;
+	uint64_t attr;
+} recursive_attrs[] = {
+	{"rro", false, MOUNT_ATTR_RDONLY},          {"rrw", true, MOUNT_ATTR_RDONLY},
+	{"rnosuid", false, MOUNT_ATTR_NOSUID},      {"rsuid", true, MOUNT_ATTR_NOSUID},
+	{"rnodev", false, MOUNT_ATTR_NODEV},        {"rdev", true, MOUNT_ATTR_NODEV},
+	{"rnoexec", false, MOUNT_ATTR_NOEXEC},      {"rexec", true, MOUNT_ATTR_NOEXEC},
+	{"rnodiratime", false, MOUNT_ATTR_NODIRATIME}, {"rdiratime", true, MOUNT_ATTR_NODIRATIME},
+	{"rnosymfollow", false, MOUNT_ATTR_NOSYMFOLLOW}, {"rsymfollow", true, MOUNT_ATTR_NOSYMFOLLOW},
+};
+
 static unsigned long propagation_flag(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(propagations); i++)
@@ -512,11 +536,27 @@ static int parse_mount(struct ctx *c, json_t *m, struct oci_mount *out)
 			out->propagation = prop;
 			done = true;
 		}
-		if (!done && (strcmp(o, "tmpcopyup") == 0 || strcmp(o, "idmap") == 0 ||
-		              strcmp(o, "ridmap") == 0 || strncmp(o, "rro", 3) == 0)) {
+		for (size_t k = 0; k < ARRAY_SIZE(recursive_attrs) && !done; k++)
+			if (strcmp(recursive_attrs[k].name, o) == 0) {
+				if (recursive_attrs[k].clear) {
+					out->rattr_clr |= recursive_attrs[k].attr;
+					out->rattr_set &= ~recursive_attrs[k].attr;
+				} else {
+					out->rattr_set |= recursive_attrs[k].attr;
+					out->rattr_clr &= ~recursive_attrs[k].attr;
+				}
+				done = true;
+			}
+		if (!done && strcmp(o, "tmpcopyup") == 0)
+			out->tmpcopyup = done = true;
+		else if (!done && strcmp(o, "copy-symlink") == 0)
+			out->copy_symlink = done = true;
+		else if (!done && (strcmp(o, "notmpcopyup") == 0 || strcmp(o, "nocopyup") == 0))
+			done = true; /* the defaults */
+		if (!done && (strcmp(o, "idmap") == 0 || strcmp(o, "ridmap") == 0)) {
 			push_key(c, "options");
 			push_idx(c, i);
-			perr(c, "'%s' is not supported by krill", o);
+			perr(c, "'%s': idmapped mounts are not implemented by krill", o);
 			strv_free(&opts);
 			free(data);
 			return -1;
@@ -545,9 +585,11 @@ static int parse_mount(struct ctx *c, json_t *m, struct oci_mount *out)
 			return perr(c, "source: missing for a bind mount");
 		out->type = xstrdup("bind");
 		out->src = join_bundle(c, src);
-		if (out->data) {
+		/* Options that are not flags are filesystem data (runtime-spec
+		 * 1.1): mount(2) gets them, and ignores them for a bind. */
+		if (out->tmpcopyup) {
 			push_key(c, "options");
-			return perr(c, "unknown option in '%s'", out->data);
+			return perr(c, "tmpcopyup applies to tmpfs mounts, not binds");
 		}
 		return 0;
 	}
@@ -558,6 +600,12 @@ static int parse_mount(struct ctx *c, json_t *m, struct oci_mount *out)
 		push_key(c, "type");
 		return perr(c, "'%s' is not supported by krill (bind, tmpfs, proc, sysfs, devpts, "
 		               "mqueue, cgroup)", type);
+	}
+	if ((out->tmpcopyup && strcmp(type, "tmpfs") != 0) || out->copy_symlink) {
+		push_key(c, "options");
+		return perr(c, "%s applies to %s mounts, not %s", out->tmpcopyup ? "tmpcopyup"
+		                                                             : "copy-symlink",
+		            out->tmpcopyup ? "tmpfs" : "bind", type);
 	}
 	out->type = xstrdup(type);
 	out->src = xstrdup(src ? src : type);
@@ -679,8 +727,6 @@ static int parse_namespaces(struct ctx *c, json_t *arr, struct oci_spec *s)
 		s->ns[s->nns++] = (struct oci_ns){.flag = flag, .path = path ? xstrdup(path) : NULL};
 		pop(c, old);
 	}
-	if (!((s->ns_new | s->ns_join) & CLONE_NEWNS))
-		return perr(c, "a mount namespace is required");
 	return 0;
 }
 
@@ -755,96 +801,397 @@ static int parse_devices(struct ctx *c, json_t *arr, struct oci_spec *s)
 	return 0;
 }
 
+/* A cpuset list ("0-3,5"): digits, commas and dashes only, so nothing else
+ * reaches cpuset.cpus. */
+static bool cpu_list_valid(const char *s)
+{
+	if (!*s || strlen(s) > 256)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!isdigit((unsigned char)*p) && *p != ',' && *p != '-')
+			return false;
+	return true;
+}
+
+static int get_cpu_list(struct ctx *c, json_t *o, const char *key, char **out)
+{
+	const char *v = NULL;
+	if (get_str(c, o, key, &v) < 0)
+		return -1;
+	if (!v || !*v)
+		return 0;
+	if (!cpu_list_valid(v)) {
+		push_key(c, key);
+		return perr(c, "'%s' is not a list such as 0-3,5", v);
+	}
+	*out = xstrdup(v);
+	return 0;
+}
+
+static int parse_memory(struct ctx *c, json_t *o, struct oci_spec *s)
+{
+	static const char *const mk[] = {"limit", "swap", "reservation", "kernel", "kernelTCP",
+	                                 "swappiness", "disableOOMKiller", "useHierarchy",
+	                                 "checkBeforeUpdate", NULL};
+	check_keys(c, o, mk);
+	struct cgroup_res *r = &s->res;
+	long long v;
+	bool has;
+	if (get_int(c, o, "limit", -1, INT64_MAX, &v, &has) < 0)
+		return -1;
+	if (has && v > 0) {
+		s->c.memory = (uint64_t)v;
+		r->memory = (uint64_t)v;
+		s->has_resources = true;
+	}
+	/* 0 is "unset" for each, as runc reads them; -1 is "no limit". */
+	if (get_int(c, o, "swap", -1, INT64_MAX, &r->swap, &r->has_swap) < 0 ||
+	    get_int(c, o, "reservation", -1, INT64_MAX, &r->reservation, &r->has_reservation) < 0 ||
+	    get_int(c, o, "kernelTCP", -1, INT64_MAX, &r->kernel_tcp, &r->has_kernel_tcp) < 0)
+		return -1;
+	r->has_swap &= r->swap != 0;
+	r->has_reservation &= r->reservation != 0;
+	r->has_kernel_tcp &= r->kernel_tcp != 0;
+	if (r->has_swap && r->swap > 0 && r->memory && (uint64_t)r->swap < r->memory) {
+		push_key(c, "swap");
+		return perr(c, "%lld is below memory.limit %" PRIu64 " (swap counts memory + swap)",
+		            r->swap, r->memory);
+	}
+	if (get_int(c, o, "kernel", -1, INT64_MAX, &v, &has) < 0)
+		return -1;
+	if (has && v > 0) {
+		push_key(c, "kernel");
+		return perr(c, "kernel memory limits are not supported (deprecated by the runtime "
+		               "spec, and gone from Linux 6.1)");
+	}
+	/* -1: unset (docker's way of saying so). */
+	long long sw;
+	if (get_int(c, o, "swappiness", -1, 100, &sw, &has) < 0)
+		return -1;
+	r->has_swappiness = has && sw >= 0;
+	r->swappiness = (uint64_t)(sw < 0 ? 0 : sw);
+	if (get_bool(c, o, "disableOOMKiller", &r->disable_oom) < 0)
+		return -1;
+	s->has_resources |= r->has_swap || r->has_reservation || r->has_kernel_tcp ||
+	                    r->has_swappiness || r->disable_oom;
+	return 0;
+}
+
+static int parse_cpu(struct ctx *c, json_t *o, struct oci_spec *s)
+{
+	static const char *const ck[] = {"quota", "period", "shares", "cpus", "mems",
+	                                 "realtimeRuntime", "realtimePeriod", "burst", "idle",
+	                                 NULL};
+	check_keys(c, o, ck);
+	struct cgroup_res *r = &s->res;
+	long long quota = 0, period = 100000, v;
+	bool has_q, has_p, has;
+	if (get_int(c, o, "quota", -1, INT64_MAX, &quota, &has_q) < 0 ||
+	    get_int(c, o, "period", 0, 1000000, &period, &has_p) < 0)
+		return -1;
+	if (has_p && period == 0)
+		has_p = false; /* unset */
+	if (has_p && period < 1000) {
+		push_key(c, "period");
+		return perr(c, "%lld is below the kernel's minimum of 1000 microseconds", period);
+	}
+	if (!has_p)
+		period = 100000;
+	if (has_q && quota > 0) {
+		/* A million CPUs at most, as --cpus: keeps quota * 1000 and the
+		 * backends' milli * 100 from overflowing. */
+		if ((uint64_t)quota / (uint64_t)period >= 1000000) {
+			push_key(c, "quota");
+			return perr(c, "%lld/%lld is more than a million CPUs", quota, period);
+		}
+		if (quota < 1000) {
+			push_key(c, "quota");
+			return perr(c, "%lld is below the kernel's minimum of 1000 microseconds",
+			            quota);
+		}
+		s->c.cpus_milli = (uint64_t)quota * 1000 / (uint64_t)period;
+		if (!s->c.cpus_milli)
+			s->c.cpus_milli = 1;
+	}
+	/* The exact quota and period (cpus_milli above rounds them). */
+	r->has_quota = has_q && quota != 0;
+	r->quota = quota;
+	r->has_period = has_p;
+	r->period = (uint64_t)period;
+	if (get_int(c, o, "shares", 0, 262144, &v, &has) < 0)
+		return -1;
+	if (has && v > 0) {
+		if (v < 2) {
+			push_key(c, "shares");
+			return perr(c, "%lld is below the minimum of 2", v);
+		}
+		r->has_shares = true;
+		r->shares = (uint64_t)v;
+	}
+	if (get_cpu_list(c, o, "cpus", &r->cpus) < 0 || get_cpu_list(c, o, "mems", &r->mems) < 0)
+		return -1;
+	if (get_int(c, o, "realtimeRuntime", -1, INT64_MAX, &r->rt_runtime, &r->has_rt_runtime) <
+	            0 ||
+	    get_int(c, o, "realtimePeriod", 0, INT64_MAX, &v, &r->has_rt_period) < 0)
+		return -1;
+	r->has_rt_runtime &= r->rt_runtime != 0;
+	r->has_rt_period &= v != 0;
+	r->rt_period = (uint64_t)v;
+	if (get_int(c, o, "burst", 0, INT64_MAX, &v, &r->has_burst) < 0)
+		return -1;
+	r->burst = (uint64_t)v;
+	r->has_burst &= v != 0;
+	if (get_int(c, o, "idle", -1, 1, &r->idle, &r->has_idle) < 0)
+		return -1;
+	r->has_idle &= r->idle != 0;
+	s->has_resources |= s->c.cpus_milli || r->has_quota || r->has_period || r->has_shares ||
+	                    r->cpus || r->mems || r->has_rt_runtime || r->has_rt_period ||
+	                    r->has_burst || r->has_idle;
+	return 0;
+}
+
+static int parse_dev_rules(struct ctx *c, json_t *arr, struct cgroup_res *r)
+{
+	size_t i;
+	json_t *v;
+	r->dev = xcalloc(json_array_size(arr) + 16, sizeof *r->dev);
+	json_array_foreach(arr, i, v) {
+		size_t old = push_idx(c, i);
+		static const char *const known[] = {"allow", "type", "major", "minor", "access",
+		                                    NULL};
+		if (!json_is_object(v))
+			return expect(c, "object");
+		check_keys(c, v, known);
+		struct cgroup_dev_rule *d = &r->dev[r->ndev++];
+		const char *type = "a", *access = "rwm";
+		long long ma = CGROUP_ANY, mi = CGROUP_ANY;
+		bool has_allow = false;
+		json_t *al = json_object_get(v, "allow");
+		has_allow = al && !json_is_null(al);
+		if (get_bool(c, v, "allow", &d->allow) < 0 || get_str(c, v, "type", &type) < 0 ||
+		    get_str(c, v, "access", &access) < 0 ||
+		    get_int(c, v, "major", -1, UINT32_MAX, &ma, NULL) < 0 ||
+		    get_int(c, v, "minor", -1, UINT32_MAX, &mi, NULL) < 0)
+			return -1;
+		if (!has_allow)
+			return perr(c, "allow: missing");
+		if (strlen(type) != 1 || !strchr("acb", type[0])) {
+			push_key(c, "type");
+			return perr(c, "'%s': expected a, c or b", type);
+		}
+		if (!*access)
+			access = "rwm";
+		if (strlen(access) > 3 || strspn(access, "rwm") != strlen(access)) {
+			push_key(c, "access");
+			return perr(c, "'%s': expected letters of rwm", access);
+		}
+		d->type = type[0];
+		d->major = ma < 0 ? CGROUP_ANY : ma;
+		d->minor = mi < 0 ? CGROUP_ANY : mi;
+		snprintf(d->access, sizeof d->access, "%s", access);
+		pop(c, old);
+	}
+	return 0;
+}
+
+/* A huge page size as the kernel names it: 64KB, 2MB, 1GB. */
+static bool page_size_valid(const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+	return n > 0 && n < 8 && s[0] != '0' &&
+	       (strcmp(s + n, "KB") == 0 || strcmp(s + n, "MB") == 0 || strcmp(s + n, "GB") == 0);
+}
+
+static bool ifname_valid(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n >= 16 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("._-@", *p))
+			return false;
+	return true;
+}
+
+static int parse_blk_devs(struct ctx *c, json_t *o, const char *key, bool weights,
+                          struct cgroup_blk_dev **out, size_t *n)
+{
+	json_t *a;
+	if (get_arr(c, o, key, &a) < 0)
+		return -1;
+	if (!a)
+		return 0;
+	size_t old = push_key(c, key), i;
+	json_t *v;
+	*out = xcalloc(json_array_size(a) + 1, sizeof **out);
+	json_array_foreach(a, i, v) {
+		size_t o2 = push_idx(c, i);
+		static const char *const kw[] = {"major", "minor", "weight", "leafWeight", NULL};
+		static const char *const kt[] = {"major", "minor", "rate", NULL};
+		if (!json_is_object(v))
+			return expect(c, "object");
+		check_keys(c, v, weights ? kw : kt);
+		struct cgroup_blk_dev *d = &(*out)[(*n)++];
+		long long ma = 0, mi = 0, val = 0, leaf = 0;
+		bool has_ma, has_mi, has_val, has_leaf = false;
+		if (get_int(c, v, "major", 0, UINT32_MAX, &ma, &has_ma) < 0 ||
+		    get_int(c, v, "minor", 0, UINT32_MAX, &mi, &has_mi) < 0)
+			return -1;
+		if (!has_ma || !has_mi)
+			return perr(c, "%s: missing", has_ma ? "minor" : "major");
+		if (weights) {
+			if (get_int(c, v, "weight", 10, 1000, &val, &has_val) < 0 ||
+			    get_int(c, v, "leafWeight", 10, 1000, &leaf, &has_leaf) < 0)
+				return -1;
+			if (!has_val && !has_leaf)
+				return perr(c, "weight: missing");
+		} else {
+			if (get_int(c, v, "rate", 0, INT64_MAX, &val, &has_val) < 0)
+				return -1;
+			if (!has_val)
+				return perr(c, "rate: missing");
+		}
+		*d = (struct cgroup_blk_dev){.major = (unsigned)ma, .minor = (unsigned)mi,
+		                             .value = (uint64_t)val, .has_leaf = has_leaf,
+		                             .leaf = (uint64_t)leaf};
+		pop(c, o2);
+	}
+	pop(c, old);
+	return 0;
+}
+
+static int parse_blockio(struct ctx *c, json_t *o, struct oci_spec *s)
+{
+	static const char *const bk[] = {"weight", "leafWeight", "weightDevice",
+	                                 "throttleReadBpsDevice", "throttleWriteBpsDevice",
+	                                 "throttleReadIOPSDevice", "throttleWriteIOPSDevice", NULL};
+	check_keys(c, o, bk);
+	struct cgroup_res *r = &s->res;
+	long long v;
+	if (get_int(c, o, "weight", 0, 1000, &v, &r->has_blk_weight) < 0)
+		return -1;
+	r->has_blk_weight &= v != 0;
+	r->blk_weight = (uint64_t)v;
+	if (r->has_blk_weight && v < 10) {
+		push_key(c, "weight");
+		return perr(c, "%lld is out of range [10, 1000]", v);
+	}
+	if (get_int(c, o, "leafWeight", 0, 1000, &v, &r->has_blk_leaf) < 0)
+		return -1;
+	r->has_blk_leaf &= v != 0;
+	r->blk_leaf = (uint64_t)v;
+	if (r->has_blk_leaf && v < 10) {
+		push_key(c, "leafWeight");
+		return perr(c, "%lld is out of range [10, 1000]", v);
+	}
+	if (parse_blk_devs(c, o, "weightDevice", true, &r->blk_wdev, &r->nblk_wdev) < 0)
+		return -1;
+	for (int k = 0; k < CG_THROTTLE_COUNT; k++)
+		if (parse_blk_devs(c, o, cgroup_throttle_fields[k], false, &r->throttle[k],
+		                   &r->nthrottle[k]) < 0)
+			return -1;
+	return 0;
+}
+
+static int parse_hugepages(struct ctx *c, json_t *a, struct cgroup_res *r)
+{
+	size_t i;
+	json_t *v;
+	r->huge = xcalloc(json_array_size(a) + 1, sizeof *r->huge);
+	json_array_foreach(a, i, v) {
+		size_t old = push_idx(c, i);
+		static const char *const known[] = {"pageSize", "limit", NULL};
+		if (!json_is_object(v))
+			return expect(c, "object");
+		check_keys(c, v, known);
+		const char *size = NULL;
+		long long lim = 0;
+		bool has;
+		if (get_str(c, v, "pageSize", &size) < 0 ||
+		    get_int(c, v, "limit", 0, INT64_MAX, &lim, &has) < 0)
+			return -1;
+		if (!size)
+			return perr(c, "pageSize: missing");
+		if (!page_size_valid(size)) {
+			push_key(c, "pageSize");
+			return perr(c, "'%s': expected a size such as 2MB or 1GB", size);
+		}
+		if (!has)
+			return perr(c, "limit: missing");
+		snprintf(r->huge[r->nhuge].size, sizeof r->huge[r->nhuge].size, "%s", size);
+		r->huge[r->nhuge++].limit = (uint64_t)lim;
+		pop(c, old);
+	}
+	return 0;
+}
+
+static int parse_network(struct ctx *c, json_t *o, struct cgroup_res *r)
+{
+	static const char *const nk[] = {"classID", "priorities", NULL};
+	check_keys(c, o, nk);
+	long long v;
+	if (get_int(c, o, "classID", 0, UINT32_MAX, &v, &r->has_classid) < 0)
+		return -1;
+	r->classid = (uint32_t)v;
+	json_t *a, *p;
+	if (get_arr(c, o, "priorities", &a) < 0)
+		return -1;
+	if (!a)
+		return 0;
+	size_t old = push_key(c, "priorities"), i;
+	r->prio = xcalloc(json_array_size(a) + 1, sizeof *r->prio);
+	json_array_foreach(a, i, p) {
+		size_t o2 = push_idx(c, i);
+		static const char *const known[] = {"name", "priority", NULL};
+		if (!json_is_object(p))
+			return expect(c, "object");
+		check_keys(c, p, known);
+		const char *name = NULL;
+		bool has;
+		if (get_str(c, p, "name", &name) < 0 ||
+		    get_int(c, p, "priority", 0, UINT32_MAX, &v, &has) < 0)
+			return -1;
+		if (!name || !has)
+			return perr(c, "%s: missing", name ? "priority" : "name");
+		if (!ifname_valid(name)) {
+			push_key(c, "name");
+			return perr(c, "'%s' is not an interface name", name);
+		}
+		snprintf(r->prio[r->nprio].name, sizeof r->prio[r->nprio].name, "%s", name);
+		r->prio[r->nprio++].prio = (uint32_t)v;
+		pop(c, o2);
+	}
+	pop(c, old);
+	return 0;
+}
+
 static int parse_resources(struct ctx *c, json_t *r, struct oci_spec *s)
 {
-	static const char *const known[] = {"memory", "cpu", "pids", "devices", NULL};
+	static const char *const known[] = {"memory", "cpu", "pids", "devices", "blockIO",
+	                                    "hugepageLimits", "network", "rdma", "unified", NULL};
 	check_keys(c, r, known);
-	json_t *o;
+	json_t *o, *a;
+	size_t old;
 	if (get_obj(c, r, "memory", &o) < 0)
 		return -1;
 	if (o) {
-		size_t old = push_key(c, "memory");
-		static const char *const mk[] = {"limit", "swap", "reservation", "kernel",
-		                                 "kernelTCP", "swappiness", "disableOOMKiller",
-		                                 "useHierarchy", "checkBeforeUpdate", NULL};
-		check_keys(c, o, mk);
-		long long v;
-		bool has;
-		if (get_int(c, o, "limit", -1, INT64_MAX, &v, &has) < 0)
-			return -1;
-		if (has && v > 0) {
-			s->c.memory = (uint64_t)v;
-			s->has_resources = true;
-		}
-		for (const char *const *k = mk + 2; k < mk + 5; k++) {
-			if (get_int(c, o, *k, -1, INT64_MAX, &v, &has) < 0)
-				return -1;
-			if (has && v > 0) {
-				push_key(c, *k);
-				return perr(c, "not supported by krill");
-			}
-		}
-		bool b = false;
-		if (get_bool(c, o, "disableOOMKiller", &b) < 0)
-			return -1;
-		if (b) {
-			push_key(c, "disableOOMKiller");
-			return perr(c, "not supported by krill");
-		}
-		/* swap: accepted; the cgroup limits memory, and swap follows
-		 * the host's policy. */
-		if (get_int(c, o, "swap", -1, INT64_MAX, &v, &has) < 0)
+		old = push_key(c, "memory");
+		if (parse_memory(c, o, s) < 0)
 			return -1;
 		pop(c, old);
 	}
 	if (get_obj(c, r, "cpu", &o) < 0)
 		return -1;
 	if (o) {
-		size_t old = push_key(c, "cpu");
-		static const char *const ck[] = {"quota", "period", "shares", "cpus", "mems",
-		                                 "realtimeRuntime", "realtimePeriod", "burst", "idle",
-		                                 NULL};
-		check_keys(c, o, ck);
-		long long quota = 0, period = 100000, v;
-		bool has_q, has_p, has;
-		if (get_int(c, o, "quota", -1, INT64_MAX, &quota, &has_q) < 0 ||
-		    get_int(c, o, "period", 1, INT64_MAX, &period, &has_p) < 0)
+		old = push_key(c, "cpu");
+		if (parse_cpu(c, o, s) < 0)
 			return -1;
-		if (!has_p)
-			period = 100000;
-		if (has_q && quota > 0) {
-			/* A million CPUs at most, as --cpus: keeps quota * 1000 and
-			 * the backends' milli * 100 from overflowing. */
-			if ((uint64_t)quota / (uint64_t)period >= 1000000) {
-				push_key(c, "quota");
-				return perr(c, "%lld/%lld is more than a million CPUs", quota, period);
-			}
-			uint64_t milli = (uint64_t)quota * 1000 / (uint64_t)period;
-			if (milli == 0) {
-				push_key(c, "quota");
-				return perr(c, "%lld/%lld is less than a thousandth of a CPU", quota,
-				            period);
-			}
-			s->c.cpus_milli = milli;
-			s->has_resources = true;
-		}
-		for (const char *const *k = ck + 2; *k; k++) {
-			json_t *x = json_object_get(o, *k);
-			if (!x || json_is_null(x))
-				continue;
-			if (get_int(c, o, *k, INT64_MIN, INT64_MAX, &v, &has) == 0 && v == 0)
-				continue;
-			if (json_is_string(x) && json_string_length(x) == 0)
-				continue;
-			push_key(c, *k);
-			return perr(c, "not supported by krill");
-		}
 		pop(c, old);
 	}
 	if (get_obj(c, r, "pids", &o) < 0)
 		return -1;
 	if (o) {
-		size_t old = push_key(c, "pids");
+		old = push_key(c, "pids");
 		static const char *const pk[] = {"limit", NULL};
 		check_keys(c, o, pk);
 		long long v;
@@ -857,13 +1204,74 @@ static int parse_resources(struct ctx *c, json_t *r, struct oci_spec *s)
 		}
 		pop(c, old);
 	}
-	/* devices: the device cgroup rules.  Accepted: the container gets
-	 * the device nodes linux.devices names and the default ones, and no
-	 * others; the rules themselves are not loaded (see krill-oci(1)). */
-	json_t *a;
 	if (get_arr(c, r, "devices", &a) < 0)
 		return -1;
+	if (a && json_array_size(a)) {
+		old = push_key(c, "devices");
+		if (parse_dev_rules(c, a, &s->res) < 0)
+			return -1;
+		pop(c, old);
+		s->has_resources = true;
+	}
+	if (get_obj(c, r, "blockIO", &o) < 0)
+		return -1;
+	if (o) {
+		old = push_key(c, "blockIO");
+		if (parse_blockio(c, o, s) < 0)
+			return -1;
+		pop(c, old);
+	}
+	if (get_arr(c, r, "hugepageLimits", &a) < 0)
+		return -1;
+	if (a && json_array_size(a)) {
+		old = push_key(c, "hugepageLimits");
+		if (parse_hugepages(c, a, &s->res) < 0)
+			return -1;
+		pop(c, old);
+	}
+	if (get_obj(c, r, "network", &o) < 0)
+		return -1;
+	if (o) {
+		old = push_key(c, "network");
+		if (parse_network(c, o, &s->res) < 0)
+			return -1;
+		pop(c, old);
+	}
+	for (const char *const *k = known + 7; *k; k++) {
+		json_t *x = json_object_get(r, *k);
+		if (x && json_is_object(x) && json_object_size(x)) {
+			push_key(c, *k);
+			return perr(c, "not supported by krill");
+		}
+	}
+	s->has_resources |= cgroup_res_controllers(&s->res) != 0;
 	return 0;
+}
+
+/* After the config's device rules, as runc does: the devices every
+ * container gets (null, zero, full, random, urandom, tty, console, ptmx,
+ * pts) and those linux.devices names stay usable. */
+static void append_default_rules(struct oci_spec *s)
+{
+	static const struct {
+		long long major, minor;
+	} defaults[] = {{1, 3}, {1, 5}, {1, 7}, {1, 8}, {1, 9}, {5, 0}, {5, 1}, {5, 2},
+	                {136, CGROUP_ANY}};
+	struct cgroup_res *r = &s->res;
+	/* parse_dev_rules left room for the defaults. */
+	for (size_t i = 0; i < ARRAY_SIZE(defaults); i++)
+		r->dev[r->ndev++] = (struct cgroup_dev_rule){.allow = true, .type = 'c',
+		                                             .major = defaults[i].major,
+		                                             .minor = defaults[i].minor,
+		                                             .access = "rwm"};
+	size_t want = r->ndev + s->ndevices;
+	r->dev = xrealloc(r->dev, (want + 1) * sizeof *r->dev);
+	for (size_t i = 0; i < s->ndevices; i++)
+		if (s->devices[i].type != 'p')
+			r->dev[r->ndev++] = (struct cgroup_dev_rule){
+				.allow = true, .type = s->devices[i].type,
+				.major = s->devices[i].major, .minor = s->devices[i].minor,
+				.access = "rwm"};
 }
 
 /* The namespace a sysctl belongs to (as runc's list), 0 = the host's. */
@@ -895,14 +1303,20 @@ static int parse_linux(struct ctx *c, json_t *l, struct oci_spec *s)
 	size_t old;
 	if (get_arr(c, l, "namespaces", &a) < 0)
 		return -1;
-	if (!a) {
-		push_key(c, "namespaces");
-		return perr(c, "missing: krill needs at least a mount namespace");
+	if (a) {
+		old = push_key(c, "namespaces");
+		if (parse_namespaces(c, a, s) < 0)
+			return -1;
+		pop(c, old);
 	}
-	old = push_key(c, "namespaces");
-	if (parse_namespaces(c, a, s) < 0)
-		return -1;
-	pop(c, old);
+	/* An unlisted namespace is the runtime's (runtime-spec config-linux).
+	 * The mount namespace is the exception: krill never mounts in the
+	 * runtime's, so the container gets a private copy of it (with the
+	 * host's mounts, kept in sync as rslave) - see krill-oci(1). */
+	if (!((s->ns_new | s->ns_join) & CLONE_NEWNS)) {
+		s->ns_new |= CLONE_NEWNS;
+		s->ns[s->nns++] = (struct oci_ns){.flag = CLONE_NEWNS};
+	}
 	if (get_arr(c, l, "uidMappings", &a) < 0)
 		return -1;
 	if (a) {
@@ -941,6 +1355,8 @@ static int parse_linux(struct ctx *c, json_t *l, struct oci_spec *s)
 			return -1;
 		pop(c, old);
 	}
+	if (s->res.ndev)
+		append_default_rules(s);
 	const char *cg = NULL;
 	if (get_str(c, l, "cgroupsPath", &cg) < 0)
 		return -1;
@@ -1192,6 +1608,7 @@ void oci_spec_free(struct oci_spec *s)
 		free(s->devices[i].path);
 	free(s->devices);
 	free(s->cgroups_path);
+	cgroup_res_free(&s->res);
 	for (size_t i = 0; i < s->nsysctl; i++) {
 		free(s->sysctl[i].key);
 		free(s->sysctl[i].value);

@@ -16,6 +16,7 @@
 #define KRILL_OCI_CONFIG_H
 
 #include "caps.h"
+#include "cgroup_oci.h"
 #include "container.h"
 #include "seccomp_profile.h"
 #include "userns.h"
@@ -33,6 +34,11 @@ struct oci_mount {
 	unsigned long flags; /* MS_RDONLY, MS_NOSUID, ... */
 	unsigned long propagation; /* MS_PRIVATE/MS_SLAVE/MS_SHARED/MS_UNBINDABLE [| MS_REC], 0 = none */
 	char *data;          /* the options that are not flags, comma-joined, or NULL */
+	/* Recursive attributes (rro, rnosuid, ...: mount_setattr(2) with
+	 * AT_RECURSIVE after the mount): MOUNT_ATTR_* bits. */
+	uint64_t rattr_set, rattr_clr;
+	bool tmpcopyup;      /* tmpfs: start with the image directory's contents */
+	bool copy_symlink;   /* bind: a symlink source is copied as a symlink */
 };
 
 struct oci_hook {
@@ -120,6 +126,7 @@ struct oci_spec {
 	size_t ndevices;
 	char *cgroups_path;
 	bool has_resources; /* any limit set */
+	struct cgroup_res res; /* the resources beyond memory.limit, cpu quota, pids */
 	struct oci_sysctl *sysctl;
 	size_t nsysctl;
 	struct strv masked, readonly;
@@ -143,6 +150,9 @@ void oci_spec_free(struct oci_spec *s);
  * fields of s (args, env, cwd, user, terminal, capabilities, rlimits, ...). */
 int oci_process_parse(const char *buf, size_t len, const char *filename, struct oci_spec *s,
                       struct kerr *e);
+
+/* RLIMIT_NOFILE -> "RLIMIT_NOFILE", as config.json writes it. */
+const char *oci_rlimit_name(int resource);
 
 /* "TERM", "SIGTERM", "15" -> 15.  -1 for garbage. */
 int oci_signal_parse(const char *s);

@@ -32,6 +32,7 @@
 #include "nsjoin.h"
 #include "oci_console.h"
 #include "oci_hooks.h"
+#include "oci_mount.h"
 #include "path.h"
 #include "seccomp_filter.h"
 #include "supervise.h"
@@ -130,6 +131,11 @@ struct init {
 	pid_t host_pid;    /* as P sees it, for the hooks' state */
 	char *exe;         /* process.args[0] resolved in the container */
 	unsigned preserve_fds;
+	/* The filesystems mount points and device nodes may be created on:
+	 * the rootfs's and those the runtime mounted (tmpfs, devpts, ...),
+	 * never a bind from the host (a symlink in the rootfs could lead
+	 * into a host volume otherwise). */
+	struct mount_set own;
 };
 
 static _Noreturn void init_die(struct init *in, struct kerr *e, int code)
@@ -144,17 +150,41 @@ static _Noreturn void init_die(struct init *in, struct kerr *e, int code)
 	_exit(code);
 }
 
-static int mount_one(struct init *in, int root_fd, size_t i, struct kerr *e)
+/* tmpfs with tmpcopyup: the directory it covers, opened first. */
+static int mount_tmpfs_copyup(struct init *in, int root_fd, const struct oci_mount *m,
+                              struct tree_mount *tm, struct kerr *e)
 {
-	const struct oci_mount *m = &in->s->mounts[i];
-	_cleanup_free_ char *what = xasprintf("mounts[%zu] (%s)", i, m->dst);
-	struct tree_mount tm = {.src = m->src, .dst = m->dst, .flags = m->flags,
-	                        .propagation = m->propagation, .data = m->data, .what = what};
-	if (m->bind) {
-		tm.flags |= m->rec ? MS_REC : 0;
-		return tree_mount_at(root_fd, &tm, e);
+	_cleanup_close_ int from = open_beneath(root_fd, m->dst, O_RDONLY | O_DIRECTORY);
+	if (from < 0 && errno != ENOENT)
+		return kerr_set(e, errno, "%s: tmpcopyup: can't open %s", tm->what, m->dst);
+	/* Read-write until filled; the options' flags come after. */
+	unsigned long flags = tm->flags;
+	tm->flags &= ~MS_RDONLY;
+	if (tree_mount_at(root_fd, tm, &in->own, e) < 0)
+		return -1;
+	if (from < 0)
+		return 0; /* nothing there to copy */
+	_cleanup_close_ int to = open_beneath(root_fd, m->dst, O_RDONLY | O_DIRECTORY);
+	if (to < 0)
+		return kerr_set(e, errno, "%s: can't reopen %s", tm->what, m->dst);
+	if (oci_copy_up(from, to, tm->what, e) < 0)
+		return -1;
+	if (flags & MS_RDONLY) {
+		char target[64];
+		snprintf(target, sizeof target, "/proc/self/fd/%d", to);
+		if (mount(NULL, target, NULL, MS_REMOUNT | flags, m->data) < 0)
+			return kerr_set(e, errno, "%s: can't make %s read-only", tm->what, m->dst);
 	}
+	return 0;
+}
+
+static int mount_fs(struct init *in, int root_fd, const struct oci_mount *m,
+                    struct tree_mount *tmp, const char *what, struct kerr *e)
+{
+	struct tree_mount tm = *tmp;
 	tm.type = m->type;
+	if (m->tmpcopyup)
+		return mount_tmpfs_copyup(in, root_fd, m, &tm, e);
 	if (strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0) {
 		/* A pure v2 host: the container's own cgroup2 mount (its
 		 * cgroup namespace shows its cgroup as the root).  v1 and
@@ -164,18 +194,22 @@ static int mount_one(struct init *in, int root_fd, size_t i, struct kerr *e)
 		if (statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC) {
 			tm.type = "cgroup2";
 			tm.src = "cgroup2";
-			if (tree_mount_at(root_fd, &tm, e) == 0)
+			if (tree_mount_at(root_fd, &tm, &in->own, e) == 0)
 				return 0;
 			if (e->errnum != EPERM)
 				return -1;
+		} else if (in->cg) {
+			/* v1/hybrid: each hierarchy shows the container's own
+			 * cgroup as its root, as runc's binds do. */
+			return oci_cgroup_view(root_fd, m->dst, in->cg, m->flags, what, &in->own, e);
 		}
 		tm.type = NULL;
 		tm.src = "/sys/fs/cgroup";
 		tm.data = NULL;
 		tm.flags |= MS_REC;
-		return tree_mount_at(root_fd, &tm, e);
+		return tree_mount_at(root_fd, &tm, &in->own, e);
 	}
-	if (tree_mount_at(root_fd, &tm, e) == 0)
+	if (tree_mount_at(root_fd, &tm, &in->own, e) == 0)
 		return 0;
 	/* Without a network (sysfs) or IPC (mqueue) namespace of its own, a
 	 * user namespace may not mount these: bind the host's, as runc's
@@ -189,7 +223,55 @@ static int mount_one(struct init *in, int root_fd, size_t i, struct kerr *e)
 	tm.src = host;
 	tm.data = NULL;
 	tm.flags |= MS_REC;
-	return tree_mount_at(root_fd, &tm, e);
+	return tree_mount_at(root_fd, &tm, &in->own, e);
+}
+
+/* A bind with copy-symlink whose source is a symlink: the link itself,
+ * not what it points to (crun's option; podman uses it for /etc/localtime). */
+static int copy_symlink(struct init *in, int root_fd, const struct oci_mount *m, const char *what,
+                        struct kerr *e)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlink(m->src, target, sizeof target - 1);
+	if (n < 0)
+		return kerr_set(e, errno, "%s: can't read the link %s", what, m->src);
+	target[n] = '\0';
+	_cleanup_free_ char *dir = xstrdup(m->dst), *base = xstrdup(m->dst);
+	char *dn = dirname(dir), *bn = basename(base);
+	_cleanup_close_ int dfd = open_beneath(root_fd, dn, O_PATH | O_DIRECTORY);
+	if (dfd < 0 && errno == ENOENT)
+		dfd = mkpath_beneath(root_fd, dn, false, 0755, &in->own);
+	if (dfd < 0)
+		return kerr_set(e, errno, "%s: can't open %s", what, dn);
+	if (unlinkat(dfd, bn, 0) < 0 && errno != ENOENT)
+		return kerr_set(e, errno, "%s: can't replace %s", what, m->dst);
+	if (symlinkat(target, dfd, bn) < 0)
+		return kerr_set(e, errno, "%s: can't create the link %s", what, m->dst);
+	return 0;
+}
+
+static int mount_one(struct init *in, int root_fd, size_t i, struct kerr *e)
+{
+	const struct oci_mount *m = &in->s->mounts[i];
+	_cleanup_free_ char *what = xasprintf("mounts[%zu] (%s)", i, m->dst);
+	struct tree_mount tm = {.src = m->src, .dst = m->dst, .flags = m->flags,
+	                        .propagation = m->propagation, .data = m->data, .what = what};
+	int r;
+	if (m->bind) {
+		struct stat st;
+		if (m->copy_symlink && lstat(m->src, &st) == 0 && S_ISLNK(st.st_mode))
+			return copy_symlink(in, root_fd, m, what, e);
+		tm.flags |= m->rec ? MS_REC : 0;
+		r = tree_mount_at(root_fd, &tm, &in->own, e);
+	} else {
+		r = mount_fs(in, root_fd, m, &tm, what, e);
+	}
+	if (r < 0)
+		return -1;
+	if ((m->rattr_set || m->rattr_clr) &&
+	    oci_mount_rattr(root_fd, m->dst, m->rattr_set, m->rattr_clr, what, e) < 0)
+		return -1;
+	return 0;
 }
 
 static const struct {
@@ -205,16 +287,19 @@ static const struct {
 static int make_device(struct init *in, int root_fd, const struct oci_device *d, struct kerr *e)
 {
 	_cleanup_free_ char *what = xasprintf("linux.devices (%s)", d->path);
-	if (in->in_userns || geteuid() != 0) {
+	if (in->in_userns || !userns_real_root()) {
 		struct tree_mount tm = {.src = d->path, .dst = d->path, .what = what};
-		return tree_mount_at(root_fd, &tm, e);
+		return tree_mount_at(root_fd, &tm, &in->own, e);
 	}
 	_cleanup_free_ char *dir = xstrdup(d->path), *base = xstrdup(d->path);
 	char *dn = dirname(dir), *bn = basename(base);
-	_cleanup_close_ int dfd = strcmp(dn, "/") == 0 ? open_beneath(root_fd, ".", O_PATH)
-	                                               : open_beneath(root_fd, dn, O_PATH | O_DIRECTORY);
-	if (dfd < 0 && errno == ENOENT)
-		dfd = mkpath_beneath(root_fd, dn, false, 0755);
+	_cleanup_close_ int dfd = mkpath_beneath(root_fd, dn, false, 0755, &in->own);
+	if (dfd < 0 && errno == ELOOP)
+		return kerr_set(e, 0, "%s: %s: symlink loop", what, dn);
+	if ((dfd < 0 && errno == EXDEV) || (dfd >= 0 && !mount_allowed(root_fd, dfd, &in->own)))
+		return kerr_set(e, 0, "%s: %s leads into a bind mount from the host (symlink); "
+		                      "device nodes are made only on the rootfs and the runtime's "
+		                      "own mounts", what, dn);
 	if (dfd < 0)
 		return kerr_set(e, errno, "%s: can't open %s", what, dn);
 	mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
@@ -248,6 +333,10 @@ static int make_devices(struct init *in, int root_fd, struct kerr *e)
 			return -1;
 	/* The links every runtime provides. */
 	_cleanup_close_ int dev = open_beneath(root_fd, "dev", O_PATH | O_DIRECTORY);
+	if (dev >= 0 && !mount_allowed(root_fd, dev, &in->own))
+		return kerr_set(e, 0, "/dev leads into a bind mount from the host (symlink); its "
+		                      "links (fd, stdin, ptmx...) are made only on the rootfs and "
+		                      "the runtime's own mounts");
 	static const char *const links[][2] = {
 		{"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"},
 		{"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
@@ -323,7 +412,7 @@ static int mask_paths(const struct oci_spec *s, struct kerr *e)
 		struct tree_mount tm = {.src = s->readonly.v[i], .dst = s->readonly.v[i],
 		                        .flags = MS_REC | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
 		                        .what = what, .optional = true, .no_create = true};
-		if (tree_mount_at(root, &tm, e) < 0)
+		if (tree_mount_at(root, &tm, NULL, e) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < s->masked.n; i++) {
@@ -341,7 +430,7 @@ static int mask_paths(const struct oci_spec *s, struct kerr *e)
 		} else {
 			tm.src = "/dev/null";
 		}
-		if (tree_mount_at(root, &tm, e) < 0)
+		if (tree_mount_at(root, &tm, NULL, e) < 0)
 			return -1;
 	}
 	return 0;
@@ -405,6 +494,17 @@ int oci_become_process(const struct oci_spec *s, const char *exe, bool setgroups
 		klog(KLOG_DEBUG, "process.capabilities.ambient: caps not also permitted and "
 		                 "inheritable are left out");
 	caps.ambient &= caps.permitted & caps.inheritable;
+	/* Only stdio and --preserve-fds reach the process: fds krill-oci
+	 * inherited from its caller must not leak host files into it.  Before
+	 * seccomp, which may deny close_range. */
+	if (close_fds_on_exec(3 + preserve_fds) < 0)
+		return kerr_set(e, errno, "can't close inherited file descriptors"), EXIT_KRILL;
+	/* Without no_new_privs, loading a filter takes CAP_SYS_ADMIN: load it
+	 * while the capabilities are still there, as runc does (the profile
+	 * must then allow the few calls left: setresuid, capset, execve). */
+	bool early_seccomp = !s->no_new_privs && bpf && bpf->len;
+	if (early_seccomp && seccomp_bpf_load_privileged(bpf, e) < 0)
+		return -1;
 	if (setgroups_denied) {
 		/* A rootless single-ID map: setgroups(2) is denied for good
 		 * (see userns.c), so only the IDs and the caps change. */
@@ -423,15 +523,11 @@ int oci_become_process(const struct oci_spec *s, const char *exe, bool setgroups
 		return -1;
 	}
 	umask(s->has_umask ? s->umask : 022);
-	/* Only stdio and --preserve-fds reach the process: fds krill-oci
-	 * inherited from its caller must not leak host files into it.  Before
-	 * seccomp, which may deny close_range. */
-	if (close_fds_on_exec(3 + preserve_fds) < 0)
-		return kerr_set(e, errno, "can't close inherited file descriptors"), EXIT_KRILL;
-	/* Always (SPEC §5), whatever process.noNewPrivileges says. */
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+	/* As process.noNewPrivileges says (runtime-spec); krill run sets it
+	 * always (SPEC §5), OCI mode follows the config, as runc does. */
+	if (s->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return kerr_set(e, errno, "can't set no_new_privs");
-	if (bpf && bpf->len && seccomp_bpf_load(bpf, e) < 0)
+	if (!early_seccomp && bpf && bpf->len && seccomp_bpf_load(bpf, e) < 0)
 		return -1;
 	sigset_t none;
 	sigemptyset(&none);
@@ -456,7 +552,8 @@ static int init_rlimits(const struct oci_spec *s, struct kerr *e)
 	for (size_t i = 0; i < s->nrlimits; i++) {
 		struct rlimit rl = {s->rlimits[i].soft, s->rlimits[i].hard};
 		if (setrlimit(s->rlimits[i].resource, &rl) < 0)
-			return kerr_set(e, errno, "process.rlimits[%zu]: can't set it", i);
+			return kerr_set(e, errno, "process.rlimits[%zu] (%s): can't set it", i,
+			                oci_rlimit_name(s->rlimits[i].resource));
 	}
 	if (s->has_oom_score_adj) {
 		char v[16];
@@ -493,6 +590,7 @@ static _Noreturn void init_container(struct init *in)
 		kerr_set(&e, errno, "root.path: can't open %s", rootfs);
 		init_die(in, &e, EXIT_KRILL);
 	}
+	mount_set_add_fd(&in->own, root_fd);
 	for (size_t i = 0; i < s->nmounts; i++)
 		if (mount_one(in, root_fd, i, &e) < 0)
 			init_die(in, &e, EXIT_KRILL);
@@ -590,7 +688,8 @@ static _Noreturn void init_begin(struct init *in)
 			if (s->ns[i].path && s->ns[i].flag == order[k] &&
 			    ns_join_path(s->ns[i].path, s->ns[i].flag, "linux.namespaces", &e) < 0)
 				init_die(in, &e, EXIT_KRILL);
-	in->in_userns = s->ns_join & CLONE_NEWUSER;
+	/* Joined, or already in one (root of rootless podman's). */
+	in->in_userns = (s->ns_join & CLONE_NEWUSER) || !userns_real_root();
 	if (s->ns_new & CLONE_NEWUSER) {
 		if (unshare(CLONE_NEWUSER) < 0) {
 			kerr_set(&e, errno, "can't create a user namespace");
@@ -630,6 +729,67 @@ static _Noreturn void init_begin(struct init *in)
 }
 
 /* ---- create (P) ---------------------------------------------------------- */
+
+/* A map an unprivileged writer may set itself: its own ID, once. */
+static bool self_map(const struct userns_map *m, size_t n, unsigned id)
+{
+	return n == 1 && m[0].outside == id && m[0].count == 1;
+}
+
+/* newuidmap/newgidmap PID INSIDE OUTSIDE COUNT...: the setuid helpers of
+ * Debian's uidmap, which grant the ranges /etc/subuid and /etc/subgid give
+ * the caller.  Failures name the field. */
+static int map_helper(const char *tool, const char *field, pid_t pid, const struct userns_map *m,
+                      size_t n, struct kerr *e)
+{
+	char **argv = xcalloc(3 * n + 3, sizeof *argv);
+	size_t k = 0;
+	argv[k++] = xstrdup(tool);
+	argv[k++] = xasprintf("%d", (int)pid);
+	for (size_t i = 0; i < n; i++) {
+		argv[k++] = xasprintf("%u", m[i].inside);
+		argv[k++] = xasprintf("%u", m[i].outside);
+		argv[k++] = xasprintf("%u", m[i].count);
+	}
+	klog(KLOG_DEBUG, "running %s for %s", tool, field);
+	pid_t h = fork();
+	if (h == 0) {
+		execvp(tool, argv);
+		dprintf(2, "%s: error: %s: can't execute %s: %s\n", klog_prog, field, tool,
+		        strerror(errno));
+		_exit(EXIT_NOT_FOUND);
+	}
+	for (size_t i = 0; i < k; i++)
+		free(argv[i]);
+	free(argv);
+	int ws = 0;
+	if (h < 0)
+		return kerr_set(e, errno, "%s: can't fork %s", field, tool);
+	while (waitpid(h, &ws, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0)
+		return 0;
+	kerr_set(e, 0, "%s: %s failed (status %d)", field, tool, launch_status(ws));
+	return kerr_hint(e, "the ranges must be the caller's in /etc/subuid and /etc/subgid, and "
+	                    "%s (Debian package uidmap) installed", tool);
+}
+
+/* The new user namespace's maps.  Real root writes them; anyone else
+ * writes a map of its own IDs, and needs newuidmap/newgidmap for more, as
+ * runc's rootless mode does. */
+static int write_userns_maps(pid_t pid, const struct oci_spec *s, struct kerr *e)
+{
+	bool root = userns_real_root();
+	bool uid_self = self_map(s->uid_maps, s->nuid_maps, geteuid());
+	bool gid_self = self_map(s->gid_maps, s->ngid_maps, getegid());
+	if (root || (uid_self && gid_self))
+		return userns_write_maps(pid, s->uid_maps, s->nuid_maps, s->gid_maps, s->ngid_maps,
+		                         !root, e);
+	if (map_helper("newuidmap", "linux.uidMappings", pid, s->uid_maps, s->nuid_maps, e) < 0 ||
+	    map_helper("newgidmap", "linux.gidMappings", pid, s->gid_maps, s->ngid_maps, e) < 0)
+		return -1;
+	return 0;
+}
 
 static char *now_rfc3339(void)
 {
@@ -679,18 +839,28 @@ static int prepare_cgroup(const struct oci_spec *s, const char *id, struct cgrou
                           struct kerr *e)
 {
 	*cg = NULL;
-	bool root = geteuid() == 0;
+	bool root = userns_real_root();
 	if (!root && !s->has_resources && !s->cgroups_path)
 		return 0; /* rootless: no cgroup unless asked for */
 	struct cgroup_limits lim = {.memory = s->c.memory, .cpus_milli = s->c.cpus_milli,
-	                            .pids = s->c.pids_limit, .oci_names = true};
-	_cleanup_free_ char *def = xasprintf("krill/%s", id);
-	const char *path = s->cgroups_path ? s->cgroups_path : def;
-	if (cgroup_create_path(path, &lim, cg, e) == 0)
-		return 0;
-	if (!s->has_resources && !s->cgroups_path) {
+	                            .pids = s->c.pids_limit, .oci_names = true,
+	                            .extra = cgroup_res_controllers(&s->res), .all_v1 = true};
+	/* The default krill/ID: the shared "krill" parent goes with the last
+	 * container, as krill run's does (delete removes it too). */
+	int made = s->cgroups_path ? cgroup_create_path(s->cgroups_path, &lim, cg, e)
+	                           : cgroup_create("krill", id, &lim, cg, e);
+	if (made == 0) {
+		if (cgroup_res_apply(*cg, &s->res, e) == 0)
+			return 0;
+		cgroup_free(*cg); /* owned: removes it */
+		*cg = NULL;
+		return -1;
+	}
+	if (!s->has_resources && (!s->cgroups_path || !root)) {
 		/* Root, nothing asked: pause and kill --all need a cgroup, the
-		 * container itself doesn't. */
+		 * container itself doesn't.  Root of a child user namespace
+		 * (rootless podman, which always names a cgroupsPath): a
+		 * cgroup only where one is delegated, as runc's rootless mode. */
 		klog(KLOG_DEBUG, "no cgroup for %s: %s", id, e->msg);
 		memset(e, 0, sizeof *e);
 		return 0;
@@ -842,9 +1012,7 @@ int oci_create(const char *root, const struct oci_create_opts *o, pid_t *pid_out
 			}
 			goto out;
 		} else if (m.type == MSG_MAP) {
-			bool deny = geteuid() != 0;
-			if (userns_write_maps(c1, s.uid_maps, s.nuid_maps, s.gid_maps, s.ngid_maps,
-			                      deny, e) < 0)
+			if (write_userns_maps(c1, &s, e) < 0)
 				goto out;
 			msg_send(sync[0], MSG_MAP_DONE, 0, NULL);
 		} else if (m.type == MSG_PID) {
@@ -997,8 +1165,24 @@ out:
 
 /* ---- delete ----------------------------------------------------------------- */
 
+/* Is the cgroup krill's default /krill/ID (no cgroupsPath)? */
+static bool default_cgroup(const struct oci_state *st, const char *id)
+{
+	_cleanup_free_ char *def = xasprintf("/krill/%s", id);
+	return st->cgroup && strcmp(st->cgroup, def) == 0;
+}
+
 int oci_delete(const char *root, const char *id, bool force, struct kerr *e)
 {
+	/* As runc: delete --force of a container that doesn't exist is no
+	 * error.  Engines call it after a failed create, which removed
+	 * everything already; a second "does not exist" would only mislead. */
+	if (force && oci_id_valid(id)) {
+		_cleanup_free_ char *dir = xasprintf("%s/%s", root, id);
+		struct stat st;
+		if (lstat(dir, &st) < 0 && errno == ENOENT)
+			return 0;
+	}
 	int dirfd = oci_state_open(root, id, e);
 	if (dirfd < 0)
 		return -1;
@@ -1034,6 +1218,8 @@ int oci_delete(const char *root, const char *id, bool force, struct kerr *e)
 			usleep(1000);
 	}
 	if (cg) {
+		if (default_cgroup(&st, id))
+			cgroup_set_remove_parent(cg);
 		if (cgroup_destroy(cg, e) < 0)
 			klog(KLOG_WARN, "container %s: %s", id, e->msg);
 		cgroup_free(cg);
@@ -1045,9 +1231,15 @@ int oci_delete(const char *root, const char *id, bool force, struct kerr *e)
 		if (s2.hooks[OCI_HOOK_POSTSTOP].n) {
 			_cleanup_free_ char *sj =
 				oci_state_json(id, "stopped", 0, st.bundle, st.annotations, false);
-			if (oci_hooks_run(&s2.hooks[OCI_HOOK_POSTSTOP], OCI_HOOK_POSTSTOP, sj, &he) < 0) {
-				char buf[sizeof he.msg + 128];
-				klog(KLOG_WARN, "%s", kerr_str(&he, buf, sizeof buf));
+			/* One at a time: a failing poststop hook is a warning, and
+			 * the rest run "as if it had succeeded" (runtime.md). */
+			const struct oci_hook_list *l = &s2.hooks[OCI_HOOK_POSTSTOP];
+			for (size_t i = 0; i < l->n; i++) {
+				struct oci_hook_list one = {.v = &l->v[i], .n = 1};
+				if (oci_hooks_run(&one, OCI_HOOK_POSTSTOP, sj, &he) < 0) {
+					char buf[sizeof he.msg + 128];
+					klog(KLOG_WARN, "%s", kerr_str(&he, buf, sizeof buf));
+				}
 			}
 		}
 		oci_spec_free(&s2);

@@ -6,7 +6,9 @@
  * runtime enters the container's cgroup, then its namespaces (nsjoin.c,
  * the container's user namespace first, which owns the others), forks
  * (a PID namespace takes effect for children) and the child becomes the
- * process, as the init does at start. */
+ * process, as the init does at start.  The forking process then exits, as
+ * runc's does: the pid in --pid-file is the process, and its parent is a
+ * subreaper (this krill-oci, or with --detach the engine's conmon). */
 #include "cgroup.h"
 #include "launch.h"
 #include "log.h"
@@ -54,16 +56,13 @@ static _Noreturn void exec_child(const struct oci_spec *s, struct cgroup *cg,
 		goto fail;
 	}
 	if (pid > 0) {
-		/* The middle process: pass on the pid and the status. */
+		/* The middle process: pass on the pid and go, as runc's does.
+		 * The process is then the child of the nearest subreaper: this
+		 * krill-oci without --detach, else the engine's (conmon), which
+		 * can reap the pid it finds in --pid-file. */
 		if (write(pidpipe, &pid, sizeof pid) < 0)
 			_exit(EXIT_KRILL);
-		close(pidpipe);
-		if (csock >= 0)
-			close(csock);
-		int ws;
-		while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
-			;
-		_exit(launch_status(ws));
+		_exit(0);
 	}
 	close(pidpipe);
 	if (csock >= 0) {
@@ -78,7 +77,8 @@ static _Noreturn void exec_child(const struct oci_spec *s, struct cgroup *cg,
 	for (size_t i = 0; i < s->nrlimits; i++) {
 		struct rlimit rl = {s->rlimits[i].soft, s->rlimits[i].hard};
 		if (setrlimit(s->rlimits[i].resource, &rl) < 0) {
-			kerr_set(&e, errno, "process.rlimits[%zu]: can't set it", i);
+			kerr_set(&e, errno, "process.rlimits[%zu] (%s): can't set it", i,
+			         oci_rlimit_name(s->rlimits[i].resource));
 			goto fail;
 		}
 	}
@@ -209,10 +209,15 @@ int oci_exec(const char *root, const struct oci_exec_opts *o, struct kerr *e)
 		}
 	}
 	if (o->detach) {
+		/* Reaped before we go: the process is re-parented by then. */
+		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+			;
 		rc = 0;
 		goto out;
 	}
-	rc = supervise_wait(child, true, NULL, NULL);
+	/* Our child (the middle) exits at once; the process itself, now our
+	 * child too (we are a subreaper), gives the status. */
+	rc = supervise_wait(pid > 0 ? pid : child, true, NULL, NULL);
 out:
 	free(sg);
 	if (csock >= 0)

@@ -2,6 +2,7 @@
 #include "oci_state.h"
 #include "cgroup.h"
 #include "log.h"
+#include "userns.h"
 #include "nsjoin.h"
 #include "util.h"
 
@@ -34,7 +35,9 @@ char *oci_state_root(const char *opt_root, struct kerr *e)
 		return xstrdup(opt_root);
 	}
 	_cleanup_free_ char *base = NULL;
-	if (geteuid() == 0) {
+	/* Root of a child user namespace (rootless podman) can't write /run:
+	 * it takes $XDG_RUNTIME_DIR, as other users do. */
+	if (userns_real_root()) {
 		base = xstrdup("/run/krill");
 	} else {
 		const char *xdg = getenv("XDG_RUNTIME_DIR");

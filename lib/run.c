@@ -72,6 +72,7 @@ static void run_free(struct run *r)
 	free(r->home);
 	free(r->container_home);
 	free(r->tmpdir);
+	tree_host_free(r->c, &r->host);
 	if (r->sq)
 		squash_close(r->sq);
 	join_end(r->join);
@@ -96,11 +97,20 @@ static int run_prepare(struct run *r, struct kerr *e)
 	struct passwd *pw = getpwuid(getuid());
 	const char *env_user = getenv("USER");
 	r->user = xstrdup(env_user && *env_user ? env_user : pw ? pw->pw_name : "krill");
+	/* Host paths are resolved here, on the host: after staging, an
+	 * absolute symlink (home and scratch often are, into /gpfs or
+	 * /lustre) would resolve in the staging tmpfs. */
 	const char *home = getenv("HOME");
-	r->home = home ? xstrdup(home) : pw ? xstrdup(pw->pw_dir) : NULL;
+	if (!home && pw)
+		home = pw->pw_dir;
+	r->home = home && home[0] == '/' ? realpath(home, NULL) : NULL;
+	if (!r->home && home)
+		r->home = xstrdup(home);
 	r->container_home = xasprintf("/home/%s", r->user);
 	const char *tmp = getenv("TMPDIR");
-	r->tmpdir = xstrdup(tmp && tmp[0] == '/' ? tmp : "/tmp");
+	r->tmpdir = realpath(tmp && tmp[0] == '/' ? tmp : "/tmp", NULL);
+	if (!r->tmpdir)
+		r->tmpdir = xstrdup(tmp && tmp[0] == '/' ? tmp : "/tmp");
 	if (!c->no_passwd)
 		passwd_build(c->uid, c->gid, c->home ? r->container_home : "/", &r->passwd,
 		             &r->group);
@@ -143,6 +153,7 @@ static int run_prepare(struct run *r, struct kerr *e)
 		.privileged = r->privileged, .fresh_proc = c->ns_pid,
 		.fresh_sys = c->net == NET_NONE,
 	};
+	tree_resolve_host(c, &r->host);
 	return 0;
 }
 
@@ -240,6 +251,7 @@ static int run_cgroup(struct run *r, struct kerr *e)
 	if (cgroup_create(c->cgroup_parent ? c->cgroup_parent : "krill", name, &lim, &r->cg, e) < 0)
 		return -1;
 	klog(KLOG_VERBOSE, "cgroup %s", cgroup_path(r->cg));
+	r->host.cg = r->cg;
 	return cgroup_guard_start(r->cg, e);
 }
 

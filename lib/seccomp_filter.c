@@ -299,14 +299,19 @@ int seccomp_bpf_from_ctx(scmp_filter_ctx ctx, unsigned flags, struct seccomp_bpf
 	return 0;
 }
 
-int seccomp_bpf_load(const struct seccomp_bpf *b, struct kerr *e)
+int seccomp_bpf_load_privileged(const struct seccomp_bpf *b, struct kerr *e)
 {
 	struct sock_fprog prog = {.len = b->len, .filter = b->insns};
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return kerr_set(e, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, b->flags, &prog) < 0)
 		return kerr_set(e, errno, "can't load the seccomp filter");
 	return 0;
+}
+
+int seccomp_bpf_load(const struct seccomp_bpf *b, struct kerr *e)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return kerr_set(e, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+	return seccomp_bpf_load_privileged(b, e);
 }
 
 void seccomp_bpf_free(struct seccomp_bpf *b)

@@ -77,6 +77,9 @@ int seccomp_bpf_check_exec(const struct seccomp_bpf *b, const char *filename, st
 /* PR_SET_NO_NEW_PRIVS, then seccomp(SECCOMP_SET_MODE_FILTER).  Async-signal
  * safe apart from the error text, so it may run in a vfork/clone child. */
 int seccomp_bpf_load(const struct seccomp_bpf *b, struct kerr *e);
+/* The same without setting no_new_privs first (OCI's noNewPrivileges:
+ * false): the caller needs CAP_SYS_ADMIN in its user namespace. */
+int seccomp_bpf_load_privileged(const struct seccomp_bpf *b, struct kerr *e);
 void seccomp_bpf_free(struct seccomp_bpf *b);
 
 #endif

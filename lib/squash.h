@@ -9,7 +9,9 @@
  *     ... wait for every container process ...
  *     squash_stop()          unmount, stop and join the workers
  *     squash_close()         free everything
- * Root: squash_open(), squash_mount_kernel(), squash_close(); no server. */
+ * Root: squash_open(), squash_mount_kernel(), squash_close(); no server
+ * (squash_serve_start() then does nothing, so a supervisor may call it
+ * either way).  Reading the image is squash_tree.h's, every field checked. */
 #ifndef KRILL_SQUASH_H
 #define KRILL_SQUASH_H
 
@@ -31,7 +33,7 @@ int squash_mount_fuse(struct squash *sq, const char *mountpoint, struct kerr *e)
 int squash_mount_kernel(struct squash *sq, const char *mountpoint, struct kerr *e);
 
 /* Start `threads` worker threads (1..64) that serve the FUSE mount, and
- * return.  Workers block every signal, so signals reach the caller's
+ * return; after squash_mount_kernel() there is nothing to serve: 0.  Workers block every signal, so signals reach the caller's
  * threads only.  Call it after the last fork(). */
 int squash_serve_start(struct squash *sq, int threads, struct kerr *e);
 

@@ -106,3 +106,18 @@ int userns_write_maps(pid_t pid, const struct userns_map *uids, size_t nuids,
 	}
 	return write_maps(pid, "gid_map", gids, ngids, e);
 }
+
+bool userns_real_root(void)
+{
+	static int cached = -1;
+	if (geteuid() != 0)
+		return false;
+	if (cached < 0) {
+		_cleanup_free_ char *buf = NULL;
+		unsigned long a = 0, b = 0, n = 0;
+		cached = file_read_all(AT_FDCWD, "/proc/self/uid_map", 4096, &buf, NULL, NULL) == 0 &&
+		         sscanf(buf, "%lu %lu %lu", &a, &b, &n) == 3 && a == 0 && b == 0 &&
+		         n == 4294967295UL;
+	}
+	return cached == 1;
+}

@@ -28,6 +28,12 @@ int userns_write_maps(pid_t pid, const struct userns_map *uids, size_t nuids,
                       const struct userns_map *gids, size_t ngids, bool deny_setgroups,
                       struct kerr *e);
 
+/* True when the caller is root of the initial user namespace: euid 0 and
+ * the full identity map (as runc's RunningInUserNS reads uid_map).  Root of
+ * a child namespace (rootless podman) is not: no mknod, no host cgroups,
+ * no /run. */
+bool userns_real_root(void);
+
 /* Explain why unprivileged user namespaces are off on this host: fills
  * why/hint (either may be "" when nothing specific is found). */
 void userns_diagnose(char *why, size_t whylen, char *hint, size_t hintlen);

@@ -23,6 +23,9 @@
 #   f. Slurm step launch on the 3-node cluster of test/harness/slurm-multi.sh
 #      (root): `srun -N3 -n12 /bin/true` plain, with the SPANK plugin
 #      (--krill-image=tiny.sqfs), and with `krill run --join`.
+#   g. krill import of debian-mpi from a loopback registry vs skopeo + umoci
+#      + mksquashfs; warm re-import; startup from each image; peak RSS
+#      (test/bench/import.sh).
 #
 # Run as root for everything (sections b, c-cold/kernel and e need root;
 # the unprivileged rows then run as $KRILL_TEST_USER, default krilltest,
@@ -32,7 +35,7 @@
 #
 # Environment: BENCH_RUNS (hyperfine runs, default 100), BENCH_TREE_REPS
 # (tree-read repetitions, default 3), BENCH_JOIN_REPS (default 5),
-# BENCH_SECTIONS (default "a b c d e f"), KRILL (default ./krill).
+# BENCH_SECTIONS (default "a b c d e f g"), KRILL (default ./krill).
 set -eu
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -41,7 +44,7 @@ krill_src=${KRILL:-$top/krill}
 runs=${BENCH_RUNS:-100}
 tree_reps=${BENCH_TREE_REPS:-3}
 join_reps=${BENCH_JOIN_REPS:-5}
-sections=${BENCH_SECTIONS:-a b c d e f}
+sections=${BENCH_SECTIONS:-a b c d e f g}
 results=$top/test/bench/results.md
 work=$top/test/bench/work
 
@@ -596,6 +599,31 @@ section_e() {
 	md "| run | $(cell oci-krill-run) | $(cell oci-runc-run) | $r |"
 	r=n/a; [ -n "${MED[oci-krill-csd]}" ] && [ -n "${MED[oci-runc-csd]}" ] && r=$(ratio "${MED[oci-krill-csd]}" "${MED[oci-runc-csd]}")
 	md "| create + start + delete | $(cell oci-krill-csd) | $(cell oci-runc-csd) | $r |"
+	section_e_podman
+	md ""
+	ratio_row "krill-oci / runc, create + start + delete" oci-krill-csd oci-runc-csd 0.3
+	ratio_row "podman run --rm: krill-oci / runc" oci-podman-krill oci-podman-runc 0.7
+}
+
+# podman run --rm IMG true, with each runtime (private storage, no network;
+# default_ulimits = [] because root may lack CAP_SYS_RESOURCE here).
+section_e_podman() {
+	MED[oci-podman-krill]="" MED[oci-podman-runc]=""
+	WHY[oci-podman-krill]="n/a (podman is not installed)" WHY[oci-podman-runc]=${WHY[oci-podman-krill]}
+	command -v podman >/dev/null || return 0
+	local pm=$S/podman
+	mkdir -p "$pm"
+	printf '[containers]\ndefault_ulimits = []\n[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n' \
+		> "$pm/containers.conf"
+	local p="env CONTAINERS_CONF=$pm/containers.conf podman --root $pm/storage --runroot $pm/run --tmpdir $pm/tmp"
+	tar -C "$S/tiny" -cf "$pm/tiny.tar" . && $p import -q "$pm/tiny.tar" krill-bench-tiny >/dev/null ||
+		{ WHY[oci-podman-krill]="n/a (podman import failed)"; WHY[oci-podman-runc]=${WHY[oci-podman-krill]}; return 0; }
+	bench_group root \
+		oci-podman-krill "$p --runtime $S/krill-oci run --rm --network none krill-bench-tiny true" \
+		oci-podman-runc "$p --runtime $(command -v runc) run --rm --network none krill-bench-tiny true"
+	md "| podman run --rm IMG true | $(cell oci-podman-krill) | $(cell oci-podman-runc) | $(ratio "${MED[oci-podman-krill]:-0}" "${MED[oci-podman-runc]:-0}") |"
+	$p system reset -f >/dev/null 2>&1 || true
+	findmnt -rn -o TARGET | grep "^$pm/" | sort -r | xargs -r umount -l 2>/dev/null || true
 }
 
 # --------------------------------------------------------------- f. SPANK
@@ -645,7 +673,8 @@ section_f() {
 for s in $sections; do
 	case $s in
 	a | b | c | d | e | f) "section_$s" ;;
-	*) die "unknown section '$s' (a b c d e f)" ;;
+	g) . "$top/test/bench/import.sh" && section_g ;;
+	*) die "unknown section '$s' (a b c d e f g)" ;;
 	esac
 done
 

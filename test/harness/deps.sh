@@ -6,9 +6,12 @@ set -eu
 
 build="gcc make pkg-config libsquashfuse-dev libfuse3-dev fuse3 libseccomp-dev
        libinih-dev libjansson-dev libcmocka-dev clang libclang-rt-14-dev
-       zlib1g-dev liblzma-dev liblzo2-dev liblz4-dev libzstd-dev libslurm-dev"
-test="bats busybox-static squashfs-tools tmux util-linux iproute2 procps psmisc time bc python3
-      debootstrap slurm-wlm munge openmpi-bin libopenmpi-dev man-db"
+       zlib1g-dev liblzma-dev liblzo2-dev liblz4-dev libzstd-dev libslurm-dev
+       libcurl4-openssl-dev libarchive-dev libssl-dev"
+test="bats busybox-static squashfs-tools attr tmux util-linux iproute2 procps psmisc time bc python3
+      debootstrap slurm-wlm munge openmpi-bin libopenmpi-dev man-db
+      docker-registry skopeo umoci apache2-utils openssl
+      podman runc uidmap slirp4netns fuse-overlayfs jq strace"
 bench="hyperfine bubblewrap charliecloud-runtime squashfuse runc"
 
 case "${KRILL_DEPS:-all}" in

@@ -32,14 +32,15 @@ KRILL_RUNNING=1"
 	done
 }
 
-@test "examples/run/binds.sh: read-write and read-only binds, -W for a missing destination" {
+@test "examples/run/binds.sh: read-write and read-only binds, missing destinations in the underlay, -W" {
 	example "$TINY_SQFS" run/binds.sh TMPDIR="$SCRATCH"
 	assert_status 0
-	assert_output "without -W: krill: error: --bind=\$WORK/out:/results: destination /results doesn't exist in the image
-in: input data
+	assert_output "in: input data
 ro: refused
+image: Read-only file system
 mounts: /data ro /results rw
-host sees: result written inside"
+host sees: result written inside
+with -W: /results rw, /new writable"
 	# Nothing was created on the host beyond the script's own (removed) files.
 	[ -z "$(ls -A "$SCRATCH")" ] || fail "left in TMPDIR: $(ls -A "$SCRATCH")"
 }
@@ -97,4 +98,17 @@ status 125'
 		d=${d%/}
 		grep -q "^## ${d##*/}\b" "$EX/README.md" || fail "examples/README.md lacks ${d##*/}"
 	done
+}
+
+@test "examples/import/pull-and-run.sh: import, run, and a free re-import" {
+	load import_helper
+	command -v umoci >/dev/null && [ -x "$KRILL_IMPORT" ] || skip "skipped: umoci or krill-import missing"
+	make_tiny_layout "$SCRATCH/layout"
+	example "$TINY_SQFS" import/pull-and-run.sh SRC="oci:$SCRATCH/layout:t" STORE="$SCRATCH/store" \
+		XDG_CACHE_HOME="$SCRATCH/xdg"
+	assert_status 0
+	assert_output "cwd: /srv
+NAME=\"krill tiny\"
+krill: \$STORE/layout+t.sqfs is up to date
+images: listed"
 }

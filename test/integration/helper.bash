@@ -41,19 +41,30 @@ assert_contains() { # SUBSTRING
 	[[ "$output" == *"$1"* ]] || fail "<$1> not in output: $output"
 }
 
+# Our own krill processes named NAME: those of this staging directory
+# (other checkouts' tests may run at the same time, as the same user).
+krill_pids() { # NAME
+	local p
+	for p in $(pgrep -u "$(id -u)" -x "$1"); do
+		[[ $(readlink "/proc/$p/exe" 2>/dev/null) == "$STAGE"/* ]] && echo "$p"
+	done
+	return 0
+}
+
 # Nothing of krill's may remain: processes of this user, FUSE mounts visible
 # to us, /dev/shm objects, temp files.
 krill_leftovers() {
 	local out=""
 	local p
-	p=$(pgrep -u "$(id -u)" -x krill || true)
+	p=$(krill_pids krill)
 	[ -n "$p" ] && out+="processes: $p; "
 	grep -q ' - fuse\.krill ' /proc/self/mountinfo &&
 		out+="fuse mount: $(grep ' - fuse\.krill ' /proc/self/mountinfo); "
 	grep -q ' - tmpfs krill ' /proc/self/mountinfo && out+="staging tmpfs mount; "
-	# Only this user's: other checkouts' tests run at the same time.
-	ls /dev/shm 2>/dev/null | grep -q "^\(sem\.\)\?krill-$(id -u)-" &&
-		out+="shm: $(ls /dev/shm | grep "krill-$(id -u)-"); "
+	# only ours (krill-UID-TAG): other users' tests run at the same time
+	local shm
+	shm=$(ls /dev/shm 2>/dev/null | grep "^\(sem\.\)\?krill-$(id -u)-" || true)
+	[ -n "$shm" ] && out+="shm: $shm; "
 	ls -d /tmp/krill.* 2>/dev/null | grep -q . && out+="tmp: $(ls -d /tmp/krill.*); "
 	echo -n "$out"
 }

@@ -159,7 +159,12 @@ H
 	assert_status 1
 	assert_output "krill-oci: error: container dup is stopped: it can't be signalled"
 	oci delete dup
+	# As runc: --force of a missing container is silent success (engines
+	# call it after a failed create); without --force it is an error.
 	run oci delete --force nosuch
+	assert_status 0
+	assert_output ""
+	run oci delete nosuch
 	assert_status 1
 	assert_output "krill-oci: error: container nosuch does not exist"
 	run oci frobnicate

@@ -188,13 +188,76 @@ start_receiver() { # SOCKET OUT
 	[ "$(cat /proc/sys/net/ipv4/ip_forward)" != 1 ] || [ "$(ip netns identify 2>/dev/null)" = "" ]
 }
 
-@test "oci root: podman drives krill-oci as its runtime" {
-	command -v podman >/dev/null || skip "podman is not installed on this host"
-	podman info >/dev/null 2>&1 || skip "podman can't run here: $(podman info 2>&1 | tail -1)"
-	tar -C "$TINY" -cf "$SCRATCH/tiny.tar" .
-	img=$(podman import "$SCRATCH/tiny.tar" krill-tiny-test)
-	run podman --runtime "$KRILL_OCI" run --rm krill-tiny-test echo hi
-	podman rmi -f "$img" >/dev/null 2>&1 || true
+# ---- mount points and device nodes only on the rootfs and the runtime's own
+# mounts, never in a bind from the host (issue 9 item 5) ----------------------
+
+# A host volume bound at /vol, and a link in the rootfs that leads into it.
+oci_volume_link() { # LINK
+	VOL=$SCRATCH/vol
+	mkdir "$VOL"
+	echo data > "$VOL/keep"
+	mkdir "$B/rootfs/vol"
+	jq_config --arg v "$VOL" '.mounts += [{destination: "/vol", type: "bind", source: $v, options: ["rbind"]}]'
+	rm -rf "${B:?}/rootfs/$1"
+	ln -s vol "$B/rootfs/$1"
+}
+
+assert_volume_untouched() {
+	[ "$(ls -A "$VOL")" = keep ] || fail "written into the host volume: $(ls -la "$VOL")"
+}
+
+@test "oci root: rootfs dev -> vol: no device nodes in the host volume (layout a)" {
+	oci_volume_link dev
+	# Without a /dev tmpfs, the nodes would go straight into the volume.
+	jq_config '.mounts |= map(select(.destination | startswith("/dev") | not))'
+	run oci run --bundle "$B" lay-a
+	assert_status 1
+	assert_output "krill-oci: error: linux.devices (/dev/null): /dev leads into a bind mount from the host (symlink); device nodes are made only on the rootfs and the runtime's own mounts"
+	assert_volume_untouched
+	# The host's null, tty, ptmx would have been replaced: plant them.
+	touch "$VOL/null" "$VOL/tty" "$VOL/ptmx"
+	run oci run --bundle "$B" lay-a2
+	assert_status 1
+	[ -f "$VOL/null" ] && [ -f "$VOL/tty" ] && [ -f "$VOL/ptmx" ]
+	rm "$VOL/null" "$VOL/tty" "$VOL/ptmx"
+	# With the spec's /dev tmpfs the link leads to the tmpfs (mounted
+	# first), and the volume's bind over it is the runtime's business;
+	# still nothing is made in the volume.
+	oci_setup
+	oci_volume_link dev
+	run oci run --bundle "$B" lay-a3
+	assert_status 1
+	assert_volume_untouched
+	assert_oci_clean
+}
+
+@test "oci root: a linux.devices node through a link into a host volume is refused (layout b)" {
+	oci_volume_link devlink
+	jq_config '.linux.devices = [{path: "/devlink/rtk-sda", type: "b", major: 254, minor: 0, fileMode: 438}]'
+	run oci run --bundle "$B" lay-b
+	assert_status 1
+	assert_output "krill-oci: error: linux.devices (/devlink/rtk-sda): /devlink leads into a bind mount from the host (symlink); device nodes are made only on the rootfs and the runtime's own mounts"
+	assert_volume_untouched
+	[ ! -e "$VOL/rtk-sda" ]
+	assert_oci_clean
+}
+
+@test "oci root: a mount point through a link into a host volume isn't created (layout c)" {
+	oci_volume_link x
+	jq_config '.mounts += [{destination: "/x/newdir/deeper", type: "tmpfs", source: "tmpfs"}]'
+	run oci run --bundle "$B" lay-c
+	assert_status 1
+	assert_output "krill-oci: error: mounts[8] (/x/newdir/deeper): destination /x/newdir/deeper leads into a bind mount from the host (symlink); nothing is created there"
+	assert_volume_untouched
+	# A mount point that exists in the volume may be mounted over (as runc
+	# does), and mount points in the runtime's own tmpfs are made.
+	mkdir "$VOL/there"
+	jq_config '.mounts[8].destination = "/x/there" | .mounts += [{destination: "/dev/newdir/deeper", type: "tmpfs", source: "tmpfs"}]'
+	set_args '["sh","-c","grep -c \" /vol/there \\| /dev/newdir/deeper \" /proc/self/mountinfo"]'
+	run oci run --bundle "$B" lay-c2
 	assert_status 0
-	assert_output "hi"
+	assert_output "2"
+	[ "$(ls -A "$VOL")" = "keep
+there" ] && [ -z "$(ls -A "$VOL/there")" ]
+	assert_oci_clean
 }

@@ -18,6 +18,8 @@ oci_setup() {
 		(cd "$B" && "$KRILL_OCI" spec --rootless)
 	fi
 	jq_config '.process.terminal=false | .root.readonly=false | .process.args=["sh","-c","true"]'
+	# krill cgroups that exist already (other checkouts' tests): not ours.
+	ls /sys/fs/cgroup/pids/krill 2>/dev/null > "$SCRATCH/cgroups.before" || true
 }
 
 oci() { "$KRILL_OCI" --root "$ROOT" "$@"; }
@@ -73,13 +75,17 @@ assert_oci_clean() {
 	left=$(ls -A "$ROOT" 2>/dev/null || true)
 	[ -z "$left" ] || fail "state left: $left"
 	for _ in $(seq 50); do
-		left=$(pgrep -u "$(id -u)" -x krill-oci || true)
+		# Only this test's (its --root): other checkouts' tests run too.
+		left=$(for p in $(pgrep -u "$(id -u)" -x krill-oci); do
+			tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -qF -- "$ROOT" && echo "$p"
+		done || true)
 		[ -z "$left" ] && break
 		sleep 0.02
 	done
-	[ -z "$left" ] || fail "krill-oci processes left: $(ps -o pid,stat,args -p "$left")"
+	[ -z "$left" ] || fail "krill-oci processes left: $(ps -o pid,stat,args -p "$(echo $left | tr ' ' ,)")"
 	if is_root; then
-		left=$(ls /sys/fs/cgroup/pids/krill 2>/dev/null | grep -v '^cgroup\|^notify\|^pids\|^tasks\|^release' || true)
+		left=$(ls /sys/fs/cgroup/pids/krill 2>/dev/null | grep -v '^cgroup\|^notify\|^pids\|^tasks\|^release' |
+			grep -vxF -f "$SCRATCH/cgroups.before" || true)
 		[ -z "$left" ] || fail "cgroups left: $left"
 	fi
 }

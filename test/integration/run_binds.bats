@@ -165,11 +165,32 @@ sh: can't create /mnt/which: Read-only file system"
 
 # ---- destinations in the image ----------------------------------------------
 
-@test "binds: a missing destination on a read-only image is an error with a hint" {
-	run "$KRILL" run -b "$SCRATCH/a:/nonexistent/dir" "$TINY" -- true
+@test "binds: a missing destination on a read-only image is made in the underlay" {
+	# Before the underlay this was an error that asked for -W.
+	run "$KRILL" run -v -b "$SCRATCH/a:/nonexistent/dir" -b "$SCRATCH/file:/new/file" "$TINY" -- \
+		sh -c 'cat /nonexistent/dir/which /new/file; [ -f /new/file ]; touch /nonexistent/x /y'
+	assert_status 1
+	assert_line "krill: making 2 missing mount points in a tmpfs under the image"
+	assert_line "a"
+	assert_line "file"
+	# The image stays read-only around the new mount points.
+	assert_line "touch: /nonexistent/x: Read-only file system"
+	assert_line "touch: /y: Read-only file system"
+	[ ! -e "$TINY/nonexistent" ] && [ ! -e "$TINY/new" ]
+	# The same for a SquashFS image, and for a `?` bind of the config.
+	printf '[run]\nbinds = ?%s:/site/a, ?%s/none:/site/none\n' "$SCRATCH/a" "$SCRATCH" > "$SCRATCH/krill.conf"
+	KRILL_CONFIG=$SCRATCH/krill.conf run "$KRILL" run -b "$SCRATCH/b:/made/b" "$TINY_SQFS" -- \
+		cat /site/a/which /made/b/which
+	assert_status 0
+	assert_output "a
+b"
+}
+
+@test "binds: a bind inside an earlier bind isn't made in the underlay" {
+	run "$KRILL" run -b "$SCRATCH/a:/mnt" -b "$SCRATCH/b:/mnt/new" "$TINY" -- true
 	assert_status 125
-	assert_output "krill: error: --bind=$SCRATCH/a:/nonexistent/dir: destination /nonexistent/dir doesn't exist in the image
-krill: hint: create it in the image, or use -W to create it in a writable overlay"
+	assert_output "krill: error: --bind=$SCRATCH/b:/mnt/new: destination /mnt/new is inside the earlier bind at /mnt"
+	[ "$(ls "$SCRATCH/a")" = which ]
 }
 
 @test "binds: a missing destination is created with -W, and vanishes after" {
@@ -191,40 +212,57 @@ krill: hint: create it in the image, or use -W to create it in a writable overla
 	[ -d "$IMG/made/here" ]
 }
 
-@test "binds: a symlink destination that points outside (absolute) is refused" {
+@test "binds: an absolute symlink destination resolves from the image root" {
 	copy_tiny
-	ln -s /etc "$IMG/mnt/abs"
-	run "$KRILL" run -b "$SCRATCH/a:/mnt/abs" "$IMG" -- true
-	assert_status 125
-	assert_output "krill: error: --bind=$SCRATCH/a:/mnt/abs: destination /mnt/abs leads outside the image (symlink)"
-	# The same through a symlinked parent.
-	run "$KRILL" run -b "$SCRATCH/a:/mnt/abs/krill" "$IMG" -- true
-	assert_status 125
-	assert_output "krill: error: --bind=$SCRATCH/a:/mnt/abs/krill: destination /mnt/abs/krill leads outside the image (symlink)"
+	ln -s /opt "$IMG/mnt/abs"
+	run "$KRILL" run -b "$SCRATCH/a:/mnt/abs" "$IMG" -- cat /opt/which
+	assert_status 0
+	assert_output "a"
+	# Through a symlinked parent, and on the fallback without openat2.
+	mkdir "$IMG/opt/sub"
+	run "$KRILL" run -b "$SCRATCH/a:/mnt/abs/sub" "$IMG" -- cat /opt/sub/which
+	assert_output "a"
+	KRILL_NO_OPENAT2=1 run "$KRILL" run -b "$SCRATCH/a:/mnt/abs/sub" "$IMG" -- cat /opt/sub/which
+	assert_output "a"
 }
 
-@test "binds: a symlink destination that climbs out with ../.. is refused" {
+@test "binds: a symlink destination that climbs out with ../.. stays in the image" {
 	copy_tiny
-	ln -s ../../.. "$IMG/mnt/up"
-	ln -s ../../../../../etc "$IMG/mnt/upetc"
-	run "$KRILL" run -b "$SCRATCH/a:/mnt/up/etc" "$IMG" -- true
-	assert_status 125
-	assert_output "krill: error: --bind=$SCRATCH/a:/mnt/up/etc: destination /mnt/up/etc leads outside the image (symlink)"
-	run "$KRILL" run -b "$SCRATCH/a:/mnt/upetc" "$IMG" -- true
-	assert_status 125
-	assert_output "krill: error: --bind=$SCRATCH/a:/mnt/upetc: destination /mnt/upetc leads outside the image (symlink)"
+	ln -s ../../../../opt "$IMG/mnt/up"
+	ln -s /srv/krill-outside "$IMG/mnt/host"  # a host path, missing in the image
+	ln -s "$SCRATCH/b" "$IMG/mnt/tmp"         # a host path, inside the /tmp bind
+	local fallback
+	for fallback in "" 1; do
+		KRILL_NO_OPENAT2=$fallback run "$KRILL" run -b "$SCRATCH/a:/mnt/up" "$IMG" -- cat /opt/which
+		assert_status 0
+		assert_output "a"
+		KRILL_NO_OPENAT2=$fallback run "$KRILL" run -b "$SCRATCH/a:/mnt/host" "$IMG" -- \
+			cat /srv/krill-outside/which
+		assert_status 0
+		assert_output "a"
+		# The host's b exists in the /tmp bind: binding over it would
+		# hide a host directory behind an image's link.
+		KRILL_NO_OPENAT2=$fallback run "$KRILL" run -b "$SCRATCH/a:/mnt/tmp" "$IMG" -- true
+		assert_status 125
+		assert_output "krill: error: --bind=$SCRATCH/a:/mnt/tmp: destination /mnt/tmp resolves into an earlier bind"
+	done
+	[ ! -e /srv/krill-outside ]
+	[ "$(ls "$SCRATCH/b")" = which ] && [ "$(cat "$SCRATCH/b/which")" = b ]
 }
 
-@test "binds: symlink destinations are refused on the fallback without openat2" {
+@test "binds: a symlink loop is reported as one" {
 	copy_tiny
-	ln -s /etc "$IMG/mnt/abs"
-	ln -s ../../.. "$IMG/mnt/up"
-	KRILL_NO_OPENAT2=1 run "$KRILL" run -b "$SCRATCH/a:/mnt/abs" "$IMG" -- true
-	assert_status 125
-	assert_output "krill: error: --bind=$SCRATCH/a:/mnt/abs: destination /mnt/abs leads outside the image (symlink)"
-	KRILL_NO_OPENAT2=1 run "$KRILL" run -b "$SCRATCH/a:/mnt/up/etc" "$IMG" -- true
-	assert_status 125
-	assert_output "krill: error: --bind=$SCRATCH/a:/mnt/up/etc: destination /mnt/up/etc leads outside the image (symlink)"
+	ln -s loop2 "$IMG/mnt/loop1"
+	ln -s loop1 "$IMG/mnt/loop2"
+	local fallback
+	for fallback in "" 1; do
+		KRILL_NO_OPENAT2=$fallback run "$KRILL" run -b "$SCRATCH/a:/mnt/loop1" "$IMG" -- true
+		assert_status 125
+		assert_output "krill: error: --bind=$SCRATCH/a:/mnt/loop1: destination /mnt/loop1: symlink loop"
+		KRILL_NO_OPENAT2=$fallback run "$KRILL" run -W -b "$SCRATCH/a:/mnt/loop1/x" "$IMG" -- true
+		assert_status 125
+		assert_output "krill: error: --bind=$SCRATCH/a:/mnt/loop1/x: destination /mnt/loop1/x: symlink loop"
+	done
 }
 
 @test "binds: a symlink destination that stays inside the image is followed" {
@@ -238,12 +276,14 @@ krill: hint: create it in the image, or use -W to create it in a writable overla
 	assert_output "a"
 }
 
-@test "binds: a missing destination under an outside symlink isn't created with -W" {
+@test "binds: a missing destination under an absolute symlink is made in the image's view" {
 	copy_tiny
-	ln -s /etc "$IMG/mnt/abs"
-	run "$KRILL" run -W -b "$SCRATCH/a:/mnt/abs/new" "$IMG" -- true
-	assert_status 125
-	assert_output "krill: error: --bind=$SCRATCH/a:/mnt/abs/new: destination /mnt/abs/new leads outside the image (symlink)"
+	ln -s /srv/krill-outside "$IMG/mnt/abs"
+	run "$KRILL" run -W -b "$SCRATCH/a:/mnt/abs/new" "$IMG" -- cat /srv/krill-outside/new/which
+	assert_status 0
+	assert_output "a"
+	[ ! -e /srv/krill-outside ]
+	[ ! -e "$IMG/srv" ]
 }
 
 # ---- refused destinations ---------------------------------------------------
@@ -269,12 +309,22 @@ krill: hint: create it in the image, or use -W to create it in a writable overla
 
 @test "binds: a refused bind leaves the host's tree alone" {
 	copy_tiny
-	ln -s "$SCRATCH/a" "$IMG/mnt/abs"
-	run "$KRILL" run -W -b "$SCRATCH/b:/mnt/abs" "$IMG" -- true
+	mkdir "$IMG/data"
+	ln -s /data "$IMG/mnt/abs"
+	for w in -W ""; do
+		run "$KRILL" run $w -b "$SCRATCH/a:/data" -b "$SCRATCH/b:/mnt/abs/new" "$IMG" -- true
+		assert_status 125
+		assert_output "krill: error: --bind=$SCRATCH/b:/mnt/abs/new: destination /mnt/abs/new leads into a bind mount from the host (symlink); nothing is created there"
+	done
+	# Onto the earlier bind itself through another name, or onto a file
+	# in it: refused as well.
+	run "$KRILL" run -b "$SCRATCH/a:/data" -b "$SCRATCH/b:/mnt/abs" "$IMG" -- true
 	assert_status 125
-	# Had krill followed the link, b would now cover a (in its namespace),
-	# and with -W it might have created files there.
-	[ "$(ls "$SCRATCH/a")" = which ]
+	assert_output "krill: error: --bind=$SCRATCH/b:/mnt/abs: destination /mnt/abs resolves to the mount made for /data (symlink)"
+	run "$KRILL" run -b "$SCRATCH/a:/data" -b "$SCRATCH/file:/mnt/abs/which" "$IMG" -- true
+	assert_status 125
+	assert_output "krill: error: --bind=$SCRATCH/file:/mnt/abs/which: destination /mnt/abs/which resolves into an earlier bind"
+	[ "$(ls "$SCRATCH/a")" = which ] || fail "created on the host: $(ls "$SCRATCH/a")"
 }
 
 @test "binds: a symlink in the image into an earlier bind can't make krill write to the host" {
@@ -283,6 +333,11 @@ krill: hint: create it in the image, or use -W to create it in a writable overla
 	mkdir "$SCRATCH/src" "$SCRATCH/hosttmp"
 	run env TMPDIR="$SCRATCH/hosttmp" "$KRILL" run -w -b "$SCRATCH/src:/scratch/x" "$SCRATCH/img" -- true
 	assert_status 125
-	assert_output "krill: error: --bind=$SCRATCH/src:/scratch/x: destination /scratch/x leads outside the image (symlink)"
+	assert_output "krill: error: --bind=$SCRATCH/src:/scratch/x: destination /scratch/x leads into a bind mount from the host (symlink); nothing is created there"
+	# Read-only: the first pass would plan x in the underlay, but the
+	# second finds it inside the /tmp bind.
+	run env TMPDIR="$SCRATCH/hosttmp" "$KRILL" run -b "$SCRATCH/src:/scratch/x" "$SCRATCH/img" -- true
+	assert_status 125
+	assert_output "krill: error: --bind=$SCRATCH/src:/scratch/x: destination /scratch/x leads into a bind mount from the host (symlink); nothing is created there"
 	[ -z "$(ls -A "$SCRATCH/hosttmp")" ] || fail "created on the host: $(ls -A "$SCRATCH/hosttmp")"
 }

@@ -50,7 +50,8 @@ assert_nothing_left() { # MARKER (the container's command line)
 @test "cleanup: a failed setup leaves nothing behind" {
 	run "$KRILL" run -W -b "$SCRATCH/none:/mnt" "$TINY" -- true
 	assert_status 125
-	run "$KRILL" run -b "$SCRATCH:/nonexistent" "$TINY" -- true
+	# Late in setup, after the underlay and several mounts.
+	run "$KRILL" run -b "$SCRATCH:/nonexistent" -b "$SCRATCH:/nonexistent/x" "$TINY" -- true
 	assert_status 125
 	assert_nothing_left "true"
 }

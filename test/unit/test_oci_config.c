@@ -158,16 +158,37 @@ static void test_errors(void **state)
 	             "config.json: mounts[1].type: bind mount without the bind or rbind option");
 	expect_error("{\"type\": \"pid\"}", "{\"type\": \"pod\"}",
 	             "config.json: linux.namespaces[0].type: unknown namespace type 'pod'");
-	expect_error("{\"type\": \"pid\"}, {\"type\": \"mount\"}", "{\"type\": \"pid\"}",
-	             "config.json: linux.namespaces: a mount namespace is required");
+	expect_error("{\"type\": \"pid\"}", "{\"type\": \"pid\", \"path\": \"p\"}",
+	             "config.json: linux.namespaces[0].path: 'p' is not an absolute path");
 	expect_error("\"gidMappings\": [{\"containerID\": 0, \"hostID\": 1000, \"size\": 1}],", "",
 	             "config.json: linux.gidMappings: missing: a new user namespace needs both maps");
 	expect_error("\"timeout\": 3", "\"timeout\": 0",
 	             "config.json: hooks.prestart[0].timeout: 0 is out of range [1, 2147483647]");
 	expect_error("\"path\": \"/bin/h\"", "\"path\": \"h\"",
 	             "config.json: hooks.prestart[0].path: 'h' is not an absolute path");
-	expect_error("\"quota\": 50000", "\"quota\": 50000, \"shares\": 512",
-	             "config.json: linux.resources.cpu.shares: not supported by krill");
+	expect_error("\"quota\": 50000", "\"quota\": 50000, \"shares\": 1",
+	             "config.json: linux.resources.cpu.shares: 1 is below the minimum of 2");
+	expect_error("\"quota\": 50000", "\"quota\": 50000, \"cpus\": \"0\\n1\"",
+	             "config.json: linux.resources.cpu.cpus: '0\n1' is not a list such as 0-3,5");
+	expect_error("{\"limit\": 1048576}", "{\"limit\": 1048576, \"swap\": 1024}",
+	             "config.json: linux.resources.memory.swap: 1024 is below memory.limit 1048576 "
+	             "(swap counts memory + swap)");
+	expect_error("{\"limit\": 1048576}", "{\"limit\": 1048576}, \"hugepageLimits\": "
+	             "[{\"pageSize\": \"2M/../x\", \"limit\": 1}]",
+	             "config.json: linux.resources.hugepageLimits[0].pageSize: '2M/../x': expected a "
+	             "size such as 2MB or 1GB");
+	expect_error("{\"limit\": 1048576}", "{\"limit\": 1048576}, \"network\": "
+	             "{\"priorities\": [{\"name\": \"eth0 1\\neth1\", \"priority\": 1}]}",
+	             "config.json: linux.resources.network.priorities[0].name: 'eth0 1\neth1' is not "
+	             "an interface name");
+	expect_error("{\"allow\": false, \"access\": \"rwm\"}",
+	             "{\"allow\": false, \"access\": \"rwx\"}",
+	             "config.json: linux.resources.devices[0].access: 'rwx': expected letters of rwm");
+	expect_error("{\"limit\": 1048576}", "{\"limit\": 1048576}, \"blockIO\": "
+	             "{\"weight\": 5}",
+	             "config.json: linux.resources.blockIO.weight: 5 is out of range [10, 1000]");
+	expect_error("\"rbind\", \"ro\"", "\"rbind\", \"tmpcopyup\"",
+	             "config.json: mounts[1].options: tmpcopyup applies to tmpfs mounts, not binds");
 	expect_error("\"quota\": 50000", "\"quota\": 18446744073709552",
 	             "config.json: linux.resources.cpu.quota: 18446744073709552/100000 is more than "
 	             "a million CPUs");
@@ -200,15 +221,72 @@ static void test_unknown_fields(void **state)
 	const char *cfg = "{\"ociVersion\": \"1.1.0\", \"frob\": 1, \"root\": {\"path\": \"/r\"},"
 	                  " \"process\": {\"args\": [\"x\"], \"user\": {\"uid\": 0, \"gid\": 0},"
 	                  " \"wobble\": true}, \"linux\": {\"namespaces\": [{\"type\": \"mount\"}],"
-	                  " \"resources\": {\"blockIO\": {}}}}";
+	                  " \"resources\": {\"blockIO\": {\"weighty\": 1}}}}";
 	char seen[256] = "";
 	struct oci_spec s;
 	struct kerr e = {0};
 	assert_int_equal(oci_config_parse(cfg, strlen(cfg), "c", "/b", unknown_path, seen, &s, &e), 0);
-	assert_string_equal(seen, "frob;process.wobble;linux.resources.blockIO;");
+	assert_string_equal(seen, "frob;process.wobble;linux.resources.blockIO.weighty;");
 	assert_string_equal(s.c.image, "/r");
 	assert_string_equal(s.c.cwd, "/");
 	oci_spec_free(&s);
+}
+
+static void test_resources(void **state)
+{
+	(void)state;
+	const char *cfg =
+		"{\"ociVersion\": \"1.1.0\", \"root\": {\"path\": \"/r\"},"
+		" \"process\": {\"args\": [\"x\"], \"user\": {\"uid\": 0, \"gid\": 0}},"
+		" \"mounts\": [{\"destination\": \"/m\", \"type\": \"bind\", \"source\": \"/s\","
+		"   \"options\": [\"rbind\", \"rro\", \"rnosuid\", \"mode=755\", \"copy-symlink\"]},"
+		"  {\"destination\": \"/tmp\", \"type\": \"tmpfs\", \"options\": [\"tmpcopyup\"]}],"
+		" \"linux\": {\"devices\": [{\"path\": \"/dev/fuse\", \"type\": \"c\", \"major\": 10,"
+		"   \"minor\": 229}],"
+		"  \"resources\": {\"cpu\": {\"shares\": 512, \"quota\": 20000, \"period\": 50000,"
+		"   \"cpus\": \"0-1\", \"mems\": \"0\"},"
+		"  \"memory\": {\"limit\": 67108864, \"swap\": 134217728, \"reservation\": 1048576},"
+		"  \"devices\": [{\"allow\": false, \"access\": \"rwm\"},"
+		"   {\"allow\": true, \"type\": \"c\", \"major\": 10, \"minor\": 200, \"access\": \"rw\"}],"
+		"  \"blockIO\": {\"throttleReadBpsDevice\": [{\"major\": 254, \"minor\": 0, \"rate\": 1048576}]},"
+		"  \"hugepageLimits\": [{\"pageSize\": \"2MB\", \"limit\": 0}],"
+		"  \"network\": {\"classID\": 1048577}}}}";
+	struct oci_spec s;
+	struct kerr e = {0};
+	assert_int_equal(oci_config_parse(cfg, strlen(cfg), "c", "/b", NULL, NULL, &s, &e), 0);
+	/* No linux.namespaces: all inherited, but a mount namespace of its own. */
+	assert_int_equal(s.ns_new, CLONE_NEWNS);
+	assert_true(s.mounts[0].bind && s.mounts[0].rec && s.mounts[0].copy_symlink);
+	assert_string_equal(s.mounts[0].data, "mode=755");
+	assert_int_equal(s.mounts[0].rattr_set, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID);
+	assert_true(s.mounts[1].tmpcopyup);
+	const struct cgroup_res *r = &s.res;
+	assert_true(r->has_shares && r->shares == 512);
+	assert_true(r->has_quota && r->quota == 20000 && r->has_period && r->period == 50000);
+	assert_int_equal(s.c.cpus_milli, 400);
+	assert_string_equal(r->cpus, "0-1");
+	assert_string_equal(r->mems, "0");
+	assert_true(r->has_swap && r->swap == 134217728 && r->memory == 67108864);
+	assert_true(r->has_reservation && r->reservation == 1048576);
+	/* The config's two rules, then the defaults, then linux.devices. */
+	assert_int_equal(r->ndev, 2 + 9 + 1);
+	assert_false(r->dev[0].allow);
+	assert_int_equal(r->dev[0].type, 'a');
+	assert_true(r->dev[1].allow && r->dev[1].major == 10 && r->dev[1].minor == 200);
+	assert_string_equal(r->dev[1].access, "rw");
+	assert_true(r->dev[10].major == 136 && r->dev[10].minor == CGROUP_ANY);
+	assert_true(r->dev[11].major == 10 && r->dev[11].minor == 229);
+	assert_int_equal(r->nthrottle[CG_THROTTLE_READ_BPS], 1);
+	assert_int_equal(r->throttle[CG_THROTTLE_READ_BPS][0].value, 1048576);
+	assert_string_equal(r->huge[0].size, "2MB");
+	assert_true(r->has_classid && r->classid == 1048577);
+	assert_int_equal(cgroup_res_controllers(r),
+	                 CG_CPUSET | CG_DEVICES | CG_BLKIO | CG_HUGETLB | CG_NET_CLS);
+	oci_spec_free(&s);
+	/* runc's conversion of cpu.shares to cpu.weight. */
+	assert_int_equal(cgroup_shares_to_weight(2), 1);
+	assert_int_equal(cgroup_shares_to_weight(1024), 39);
+	assert_int_equal(cgroup_shares_to_weight(262144), 10000);
 }
 
 static void test_signals_and_ids(void **state)
@@ -235,6 +313,7 @@ int main(void)
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_unknown_fields),
+		cmocka_unit_test(test_resources),
 		cmocka_unit_test(test_signals_and_ids),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
