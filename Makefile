@@ -59,7 +59,7 @@ SPANK_OBJ  := $(SPANK_LIB:lib/%.c=build/pic/lib/%.o)
 SLURM_PLUGINDIR ?= $(shell pkg-config --variable=libdir slurm 2>/dev/null || echo /usr/lib/x86_64-linux-gnu)/slurm-wlm
 SPANK_SO   := $(if $(SPANK_H),build/krill-spank.so)
 
-.PHONY: all deps images images-check demo check unit asan fuzz-replay fuzz bench packages-check install clean
+.PHONY: all deps images images-check demo check unit asan fuzz-replay fuzz bench packages-check soak install clean
 
 all: krill krill-oci krill-import $(SPANK_SO)
 
@@ -161,6 +161,10 @@ bench: deps all
 # packaged krill (about two minutes: not part of check).
 packages-check: deps images
 	@test/packaging/check.sh
+
+# Not part of check: SOAK_MINUTES (30) of mixed work with random kills.
+soak: deps all images-check
+	@test/soak/soak.sh
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5

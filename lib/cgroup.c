@@ -1186,6 +1186,17 @@ int cgroup_guard_start(struct cgroup *cg, struct kerr *e)
 	return 0;
 }
 
+void cgroup_guard_release(struct cgroup *cg)
+{
+	if (cg->guard_fd < 0)
+		return;
+	/* The same "done" byte: the guard exits and leaves the cgroup. */
+	if (write(cg->guard_fd, "d", 1) < 0)
+		klog(KLOG_DEBUG, "cgroup: can't release the guard: %m");
+	close(cg->guard_fd);
+	cg->guard_fd = -1;
+}
+
 pid_t cgroup_guard_pid(const struct cgroup *cg)
 {
 	return cg->guard_pid;

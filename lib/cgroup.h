@@ -188,6 +188,9 @@ void cgroup_free(struct cgroup *cg);
  * what is left in it, if the caller dies without cgroup_destroy().  Call it
  * in the host namespaces, before the caller unshares anything. */
 int cgroup_guard_start(struct cgroup *cg, struct kerr *e);
+/* The cgroup outlives the caller from now on (OCI create, once the
+ * container exists): the guard exits without touching it. */
+void cgroup_guard_release(struct cgroup *cg);
 /* The guard's pid (0 = none), for tests. */
 pid_t cgroup_guard_pid(const struct cgroup *cg);
 

@@ -7,6 +7,7 @@
 #include "cgroup.h"
 #include "config.h"
 #include "err.h"
+#include "join.h"
 #include "log.h"
 #include "userns.h"
 #include "util.h"
@@ -309,6 +310,15 @@ bool check_feature_works(const char *feat)
 	return p.ok;
 }
 
+/* Names in /dev/shm of the caller's that no krill can use any more: left
+ * by a kill of every process of a group at once (see doc/join.md). */
+static void print_stale(const char *name, void *arg)
+{
+	(void)arg;
+	printf("%-4s %-16s stale /dev/shm/%s: rm -f /dev/shm/%s\n", "warn", "stale objects",
+	       name, name);
+}
+
 int check_main(int argc, char **argv)
 {
 	bool json = argc > 1 && strcmp(argv[1], "--json") == 0;
@@ -346,6 +356,10 @@ int check_main(int argc, char **argv)
 			if (p[i].hint[0])
 				printf("     %-16s hint: %s\n", "", p[i].hint);
 		}
+		int stale = join_stale_scan(false, print_stale, NULL);
+		if (stale)
+			printf("     %-16s hint: nothing can use these; remove them with the "
+			       "commands above\n", "");
 		printf("%s\n", works ? "krill run works for this user"
 		                     : "krill run can't work for this user: see the hints above");
 	}

@@ -1,13 +1,14 @@
 /* join.h: --join, many peers in one container (SPEC §7).
  *
- * Peers with the same UID and tag meet in a POSIX named semaphore (a
- * mutex) and a shared-memory segment.  The first to arrive (the winner)
- * builds the container; its supervisor keeps the container's namespace
- * fds open and publishes their numbers; the others wait until the
- * container is ready, then open those fds through /proc/WINNER/fd and
- * enter.  Both names are unlinked as soon as the last peer has arrived (or
- * the group fails), so nothing remains in /dev/shm whatever is killed
- * later: the mapping outlives the names. */
+ * Peers with the same UID and tag meet in a shared-memory segment,
+ * /dev/shm/krill-UID-TAG, locked with flock(2).  The first to arrive (the
+ * winner) builds the container; its supervisor keeps the container's
+ * namespace fds open and publishes their numbers; the others wait until
+ * the container is ready, then open those fds through /proc/WINNER/fd and
+ * enter.  The name is removed as soon as the last peer has arrived, the
+ * group fails or times out, or the winner dies (by a waiting peer, or the
+ * winner's guard process, or the next winner of the same user): the
+ * mapping outlives the name.  doc/join.md has the cases. */
 #ifndef KRILL_JOIN_H
 #define KRILL_JOIN_H
 
@@ -40,6 +41,11 @@ int join_wait(struct join *j, struct ns_set *fds, struct kerr *e);
 void join_peer_done(struct join *j);
 
 unsigned join_group_size(const struct join *j);
+
+/* Names of the caller's in /dev/shm that no group can use any more (their
+ * winner is dead; semaphores of older krill versions).  Calls found() for
+ * each, removes them if remove is true; returns how many there were. */
+int join_stale_scan(bool remove, void (*found)(const char *name, void *arg), void *arg);
 /* The winner's supervisor (valid once join_wait returned). */
 pid_t join_winner_pid(const struct join *j);
 void join_end(struct join *j);

@@ -528,6 +528,7 @@ static int cmd_list(struct g *g, int argc, char **argv)
 	struct kerr e = {0};
 	if (need_root(g, &e) < 0)
 		return fail(g, &e);
+	oci_state_sweep(g->root); /* what killed creates left */
 	DIR *d = opendir(g->root);
 	if (!d) {
 		kerr_set(&e, errno, "can't list %s", g->root);

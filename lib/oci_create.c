@@ -365,6 +365,45 @@ static int write_sysctls(const struct oci_spec *s, struct kerr *e)
 	return 0;
 }
 
+/* The namespace a sysctl lives in (runc's list): net.*, the IPC limits,
+ * the UTS names; 0 for the rest (the parser refused those). */
+static int sysctl_namespace(const char *key)
+{
+	if (strncmp(key, "net.", 4) == 0)
+		return CLONE_NEWNET;
+	if (strncmp(key, "fs.mqueue.", 10) == 0 || strncmp(key, "kernel.msgm", 11) == 0 ||
+	    strcmp(key, "kernel.sem") == 0 || strncmp(key, "kernel.shm", 10) == 0)
+		return CLONE_NEWIPC;
+	if (strcmp(key, "kernel.hostname") == 0 || strcmp(key, "kernel.domainname") == 0)
+		return CLONE_NEWUTS;
+	return 0;
+}
+
+/* A namespace joined by path may be the host's own (runc: "sysctl ... is
+ * not allowed in the host's network namespace"): its sysctls would change
+ * the host.  Judged by the namespace's identity, not its path. */
+static int check_sysctls_not_host(const struct oci_spec *s, struct kerr *e)
+{
+	for (size_t i = 0; i < s->nns; i++) {
+		const struct oci_ns *ns = &s->ns[i];
+		if (!ns->path || !(ns->flag & (CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)))
+			continue;
+		const char *name = ns->flag == CLONE_NEWNET ? "net"
+		                   : ns->flag == CLONE_NEWIPC ? "ipc" : "uts";
+		_cleanup_free_ char *self = xasprintf("/proc/self/ns/%s", name);
+		struct stat a, b;
+		if (stat(ns->path, &a) < 0 || stat(self, &b) < 0 || a.st_dev != b.st_dev ||
+		    a.st_ino != b.st_ino)
+			continue;
+		for (size_t k = 0; k < s->nsysctl; k++)
+			if (sysctl_namespace(s->sysctl[k].key) == ns->flag)
+				return kerr_set(e, 0, "linux.sysctl.%s: the container joins the host's "
+				                      "%s namespace (%s): refused, it would change "
+				                      "the host", s->sysctl[k].key, name, ns->path);
+	}
+	return 0;
+}
+
 static int mask_paths(const struct oci_spec *s, struct kerr *e)
 {
 	_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -854,7 +893,8 @@ int oci_create(const char *root, const struct oci_create_opts *o, pid_t *pid_out
 	struct seccomp_bpf bpf = {0};
 	struct oci_state st = {.id = (char *)o->id, .bundle = bundle, .status = "creating",
 	                       .annotations = s.annotations, .owner = geteuid()};
-	bool state_made = false;
+	bool state_made = false, published = false;
+	_cleanup_free_ char *tmp_name = NULL, *cg_planned = NULL;
 
 	if (s.terminal && !o->console_socket) {
 		kerr_set(e, 0, "process.terminal is true: --console-socket is required");
@@ -865,6 +905,8 @@ int oci_create(const char *root, const struct oci_create_opts *o, pid_t *pid_out
 		kerr_hint(e, "create a rootless bundle with `krill-oci spec --rootless`");
 		goto out;
 	}
+	if (check_sysctls_not_host(&s, e) < 0)
+		goto out;
 	if (s.seccomp_json) {
 		/* Compile early (errors before anything exists), load late. */
 		uint64_t caps = s.caps.bounding;
@@ -872,15 +914,13 @@ int oci_create(const char *root, const struct oci_create_opts *o, pid_t *pid_out
 		                            seccomp_cache_dir(), &bpf, e) < 0)
 			goto out;
 	}
-	dirfd = oci_state_create(root, o->id, e);
+	/* Locked until create is over: start, delete and pause wait for it,
+	 * and a lock found free on a "creating" state means this create was
+	 * killed (see oci_state.h). */
+	dirfd = oci_state_create(root, o->id, &tmp_name, e);
 	if (dirfd < 0)
 		goto out;
 	state_made = true;
-	/* Held until create is over: start, delete and pause wait for it. */
-	if (flock(dirfd, LOCK_EX) < 0) {
-		kerr_set(e, errno, "can't lock the state directory");
-		goto out;
-	}
 	{
 		int fd = openat(dirfd, "config.json", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd < 0 || write(fd, text, text_len) != (ssize_t)text_len) {
@@ -892,11 +932,28 @@ int oci_create(const char *root, const struct oci_create_opts *o, pid_t *pid_out
 		close(fd);
 	}
 	st.created = now_rfc3339();
-	if (oci_state_write(dirfd, &st, e) < 0)
-		goto out;
+	/* Say which cgroup this create is about to make before making it: if
+	 * we are killed before the guard watches it, whoever collects this
+	 * directory removes it.  Only krill's own default path: a
+	 * cgroupsPath may name a cgroup that exists already and isn't ours
+	 * to remove. */
+	if (geteuid() == 0 && !s.cgroups_path) {
+		cg_planned = xasprintf("/krill/%s", o->id);
+		st.cgroup = cg_planned;
+		if (oci_state_write(dirfd, &st, e) < 0)
+			goto out;
+	}
 	if (prepare_cgroup(&s, o->id, &cg, e) < 0)
 		goto out;
+	/* Until create is over, the guard krill run uses removes the cgroup
+	 * (killing the init in it) if we are killed. */
+	if (cg && cgroup_guard_start(cg, e) < 0)
+		goto out;
 	st.cgroup = cg ? (char *)cgroup_path(cg) : NULL;
+	if (oci_state_write(dirfd, &st, e) < 0 ||
+	    oci_state_publish(root, tmp_name, o->id, e) < 0)
+		goto out;
+	published = true;
 	if (o->console_socket && s.terminal) {
 		csock = oci_console_connect(o->console_socket, e);
 		if (csock < 0)
@@ -981,6 +1038,11 @@ int oci_create(const char *root, const struct oci_create_opts *o, pid_t *pid_out
 			break;
 		}
 	}
+	/* Released before "created" is recorded: a create killed between
+	 * the two leaves "creating" with its lock free, which is collected
+	 * (init and cgroup included), never a "created" ghost. */
+	if (cg)
+		cgroup_guard_release(cg);
 	st.status = "created";
 	if (oci_state_write(dirfd, &st, e) < 0)
 		goto out;
@@ -1004,7 +1066,7 @@ out:
 			usleep(1000);
 		}
 		if (state_made)
-			oci_state_remove(root, o->id, NULL);
+			oci_state_remove(root, published ? o->id : tmp_name, NULL);
 		*pid_out = 0;
 	}
 	/* A created cgroup outlives create (delete removes it): cgroup_free

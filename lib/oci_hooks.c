@@ -26,6 +26,23 @@ static int run_one(const struct oci_hook *h, const char *kind, const char *state
 	int in[2];
 	if (pipe2(in, O_CLOEXEC) < 0)
 		return kerr_set(e, errno, "%s hook %s: can't create a pipe", kind, h->path);
+	/* With stdin (or stdout) closed, the pipe would land on 0-2, and
+	 * dup2() onto itself keeps close-on-exec: the hook would get no
+	 * stdin.  Keep both ends above 2. */
+	for (int i = 0; i < 2; i++) {
+		if (in[i] < 3) {
+			int n = fcntl(in[i], F_DUPFD_CLOEXEC, 3);
+			if (n < 0) {
+				int err = errno;
+				close(in[0]);
+				close(in[1]);
+				return kerr_set(e, err, "%s hook %s: can't create a pipe", kind,
+				                h->path);
+			}
+			close(in[i]);
+			in[i] = n;
+		}
+	}
 	klog(KLOG_DEBUG, "running %s hook %s", kind, h->path);
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -36,7 +53,17 @@ static int run_one(const struct oci_hook *h, const char *kind, const char *state
 	if (pid == 0) {
 		/* stdout joins stderr: a runtime's stdout belongs to its
 		 * caller's protocol (state, list), not to hooks. */
-		if (dup2(in[0], 0) < 0 || dup2(2, 1) < 0)
+		if (dup2(in[0], 0) < 0)
+			_exit(EXIT_KRILL);
+		/* A closed stderr: give the hook /dev/null for 1 and 2. */
+		if (fcntl(2, F_GETFD) < 0) {
+			int nul = open("/dev/null", O_WRONLY);
+			if (nul >= 0 && nul != 2) {
+				dup2(nul, 2);
+				close(nul);
+			}
+		}
+		if (dup2(2, 1) < 0)
 			_exit(EXIT_KRILL);
 		/* A hook doesn't outlive a runtime killed while waiting for it. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);

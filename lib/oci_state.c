@@ -1,5 +1,7 @@
 /* oci_state.c: see oci_state.h. */
 #include "oci_state.h"
+#include "cgroup.h"
+#include "log.h"
 #include "userns.h"
 #include "nsjoin.h"
 #include "util.h"
@@ -11,7 +13,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static int mkdir_private(const char *dir, struct kerr *e)
@@ -65,25 +69,117 @@ char *oci_state_root(const char *opt_root, struct kerr *e)
 	return root;
 }
 
-int oci_state_create(const char *root, const char *id, struct kerr *e)
+/* A create that was killed: whatever it made goes.  fd is the directory,
+ * locked by us, so its creator is gone (it holds the lock until create is
+ * over).  Kills the init (by the cgroup, or by pid + start time), removes
+ * the cgroup in every hierarchy and the directory. */
+static void collect(const char *root, const char *name, int fd)
+{
+	struct oci_state st;
+	if (oci_state_read(fd, &st, NULL) == 0) {
+		struct cgroup *cg = NULL;
+		if (st.cgroup && cgroup_open_existing(st.cgroup, &cg, NULL) == 0) {
+			cgroup_kill_all(cg, SIGKILL, NULL);
+			cgroup_destroy(cg, NULL);
+			cgroup_free(cg);
+		}
+		if (proc_alive(st.pid, st.pid_start))
+			kill(st.pid, SIGKILL);
+		oci_state_free(&st);
+	}
+	oci_state_remove(root, name, NULL);
+	klog(KLOG_DEBUG, "collected %s/%s, left by a create that was killed", root, name);
+}
+
+/* If ROOT/NAME is what a killed create left, collect it.  Returns true
+ * when it did (the name is then gone). */
+static bool collect_if_abandoned(const char *root, const char *name, bool tmp)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/%s", root, name);
+	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || st.st_uid != geteuid())
+		return false;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return false; /* its create is still running (or another command) */
+	if (!tmp) {
+		struct oci_state s;
+		if (oci_state_read(fd, &s, NULL) < 0)
+			return false; /* damaged: delete --force removes it */
+		bool creating = strcmp(s.status, "creating") == 0;
+		oci_state_free(&s);
+		if (!creating)
+			return false;
+	}
+	collect(root, name, fd);
+	return true;
+}
+
+#define TMP_PREFIX ".creating-"
+
+void oci_state_sweep(const char *root)
+{
+	DIR *d = opendir(root);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0)
+			collect_if_abandoned(root, de->d_name, true);
+	closedir(d);
+}
+
+int oci_state_create(const char *root, const char *id, char **tmp_name, struct kerr *e)
+{
+	*tmp_name = NULL;
+	_cleanup_close_ int rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rfd < 0)
+		return kerr_set(e, errno, "can't open state directory %s", root);
+	oci_state_sweep(root);
+	struct stat st;
+	if (fstatat(rfd, id, &st, AT_SYMLINK_NOFOLLOW) == 0 && !collect_if_abandoned(root, id, false))
+		return kerr_set(e, 0, "container %s already exists", id);
+	/* Made under a name no command looks at, locked, filled, and renamed
+	 * to ID only then (oci_state_publish): a create killed at any point
+	 * leaves either nothing under ID, or a directory whose lock is free
+	 * and whose status is "creating", which every command collects. */
+	char *tmp = xasprintf(TMP_PREFIX "%s-%d", id, (int)getpid());
+	if (mkdirat(rfd, tmp, 0700) < 0) {
+		int err = errno;
+		free(tmp);
+		return kerr_set(e, err, "can't create %s/%s", root, id);
+	}
+	int fd = openat(rfd, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		int err = errno;
+		if (fd >= 0)
+			close(fd);
+		unlinkat(rfd, tmp, AT_REMOVEDIR);
+		free(tmp);
+		return kerr_set(e, err, "can't open %s/%s", root, id);
+	}
+	*tmp_name = tmp;
+	return fd;
+}
+
+int oci_state_publish(const char *root, const char *tmp_name, const char *id, struct kerr *e)
 {
 	_cleanup_close_ int rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rfd < 0)
 		return kerr_set(e, errno, "can't open state directory %s", root);
-	if (mkdirat(rfd, id, 0700) < 0) {
+	if (renameat2(rfd, tmp_name, rfd, id, RENAME_NOREPLACE) < 0) {
 		if (errno == EEXIST)
 			return kerr_set(e, 0, "container %s already exists", id);
 		return kerr_set(e, errno, "can't create %s/%s", root, id);
 	}
-	int fd = openat(rfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return kerr_set(e, errno, "can't open %s/%s", root, id);
-	return fd;
+	return 0;
 }
 
 int oci_state_open(const char *root, const char *id, struct kerr *e)
 {
 	_cleanup_free_ char *dir = xasprintf("%s/%s", root, id);
+	if (id[0] != '.')
+		collect_if_abandoned(root, id, false);
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		if (errno == ENOENT)

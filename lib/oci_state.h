@@ -34,10 +34,19 @@ struct oci_state {
 /* The state root, created (0700, and owned by the caller) if missing. */
 char *oci_state_root(const char *opt_root, struct kerr *e);
 
-/* mkdir ROOT/ID; "container ID already exists" when it does.  Returns an
- * O_DIRECTORY fd. */
-int oci_state_create(const char *root, const char *id, struct kerr *e);
-/* Open ROOT/ID; "container ID does not exist" when it doesn't. */
+/* Make the state directory of a new container under a temporary name in
+ * ROOT (*tmp_name, malloc'd), locked (flock) until the caller's create is
+ * over; "container ID already exists" when ROOT/ID does.  Returns an
+ * O_DIRECTORY fd.  oci_state_publish() then renames it to ID.  What a
+ * killed create left (a temporary directory, or ID with status "creating"
+ * and nobody holding its lock) is collected by the next create, list or
+ * open: its init killed, its cgroup and directory removed. */
+int oci_state_create(const char *root, const char *id, char **tmp_name, struct kerr *e);
+int oci_state_publish(const char *root, const char *tmp_name, const char *id, struct kerr *e);
+/* Collect what killed creates left in ROOT. */
+void oci_state_sweep(const char *root);
+/* Open ROOT/ID; "container ID does not exist" when it doesn't (or was
+ * what a killed create left, now collected). */
 int oci_state_open(const char *root, const char *id, struct kerr *e);
 /* Remove ROOT/ID and the files in it. */
 int oci_state_remove(const char *root, const char *id, struct kerr *e);

@@ -35,7 +35,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -549,15 +551,28 @@ int run_container(struct container *c, struct kerr *e)
 		status = run_container_side(&r, e);
 		goto out;
 	}
+	/* The child asks the kernel to kill it when we die, but a supervisor
+	 * killed between the fork and that request would leave it orphaned
+	 * (with --pid, an init nobody releases): it checks our pidfd after
+	 * asking.  getppid() can't tell, as it is 0 in a new PID namespace. */
+	int parent_fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	pid_t pid = ns_fork(c);
 	if (pid < 0) {
 		kerr_set(e, errno, "can't fork the container");
+		if (parent_fd >= 0)
+			close(parent_fd);
 		goto out;
 	}
 	if (pid == 0) {
 		/* Until exec, a setup that lost its supervisor has no one to
 		 * report to: die with it (cleared again in launch_exec). */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (parent_fd >= 0) {
+			struct pollfd pfd = {.fd = parent_fd, .events = POLLIN};
+			if (poll(&pfd, 1, 0) != 0)
+				_exit(EXIT_KRILL); /* already gone: nobody to report to */
+			close(parent_fd);
+		}
 		if (r.sq)
 			squash_child_drop(r.sq); /* the FUSE connection belongs to the parent */
 		/* Only the container is limited, not its supervisor (the FUSE
@@ -585,6 +600,8 @@ int run_container(struct container *c, struct kerr *e)
 			kerr_print(e);
 		_exit(rc);
 	}
+	if (parent_fd >= 0)
+		close(parent_fd);
 	prctl(PR_SET_NAME, "krill-supervise");
 	if (c->hold_fd >= 0) {
 		/* Only the container holds the reporting socket: its end
