@@ -108,11 +108,15 @@ kgpu answer 42"
 	assert_line "created"
 }
 
-@test "cdi: without -W a missing mount destination in a read-only image is an error with the hint" {
+@test "cdi: a missing mount destination in a read-only image is made in the underlay" {
+	# The library mounts get their mount points in the underlay; what
+	# then stops this spec on a read-only image is its hook that writes
+	# into the image, not the mounts.
 	run "$KRILL" run --cdi-dirs="$VENDOR/yaml" --device=krill.test/gpu=gpu0 "$IMG" -- true
 	assert_status 125
-	assert_output "krill: error: --bind=$VENDOR/lib/libkgpu.so.1.2.3:/usr/lib/kgpu/libkgpu.so.1.2.3:ro: destination /usr/lib/kgpu/libkgpu.so.1.2.3 doesn't exist in the image
-krill: hint: create it in the image, or use -W to create it in a writable overlay"
+	[[ "$output" != *"doesn't exist in the image"* ]] || fail "$output"
+	assert_contains "sh: can't create /mnt/kgpu-marker: Read-only file system"
+	assert_contains "krill: error: createContainer hook /bin/sh: exited with status 1"
 }
 
 @test "cdi: --device=/dev/PATH passes a host device as is" {
