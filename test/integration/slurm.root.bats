@@ -112,3 +112,24 @@ submit() { # NAME IMG SCRIPT
 	as_user tmux kill-session -t "$s" 2>/dev/null || true
 	[ "$(cat "$SCRATCH/status")" = srun-exit=3 ] || fail "status: $(cat "$SCRATCH/status" 2>&1)"
 }
+
+@test "slurm: scancel of a step running a joined container leaves nothing (issue 13)" {
+	uid=$(id -u "$USER_")
+	as_user srun -J joinkill -n3 "$KRILL" run --join "$TINY_SQFS" -- sh -c 'echo up; exec sleep 60' \
+		> "$SCRATCH/out" 2>&1 &
+	for _ in $(seq 100); do
+		[ "$(grep -c '^up' "$SCRATCH/out")" = 3 ] && break
+		sleep 0.1
+	done
+	[ "$(grep -c '^up' "$SCRATCH/out")" = 3 ] || fail "$(cat "$SCRATCH/out")"
+	pgrep -u "$USER_" -x krill-supervise >/dev/null || fail "no join winner: $(pgrep -u "$USER_" -a)"
+	scancel -u "$USER_"
+	wait || true
+	local left=""
+	for _ in $(seq 50); do
+		left="$(pgrep -u "$USER_" -a | grep -v ' \[srun\]' || true)$(ls /dev/shm | grep "krill-$uid-" || true)"
+		[ -z "$left" ] && break
+		sleep 0.2
+	done
+	[ -z "$left" ] || fail "left behind after scancel: $left"
+}
