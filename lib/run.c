@@ -502,10 +502,13 @@ int run_container(struct container *c, struct kerr *e)
 	                .ns_sock = {-1, -1}, .init_sock = {-1, -1},
 	                .record_dir = -1};
 	int status = EXIT_KRILL;
+	/* Tasks enter a held container by setns alone (bin/krill_spank.c):
+	 * nothing that would need more than that to confine them. */
 	if (c->hold_fd >= 0 && (c->argv || c->join || c->ns_pid || c->seccomp_fakeroot ||
-	                        c->seccomp_profile || c->cap_add.n || c->cap_drop.n)) {
+	                        c->seccomp_profile || c->cap_add.n || c->cap_drop.n ||
+	                        c->memory || c->cpus_milli || c->pids_limit)) {
 		kerr_set(e, 0, "--hold-fd: a held container takes no command, --join, --pid, "
-		               "seccomp or capability options");
+		               "seccomp, capability or cgroup limit options");
 		goto out;
 	}
 	if (run_prepare(&r, e) < 0)
