@@ -313,9 +313,10 @@ static int build_argv(spank_t sp, struct argv_build *a)
 }
 
 /* The forked child: become the job's user for good, then exec krill with
- * the job's environment.  Only async-signal-safe calls after fork would be
- * ideal; slurmstepd's other threads hold no lock we take here but malloc's,
- * which glibc resets in the child of fork. */
+ * the job's environment.  slurmstepd has other threads, so the child of
+ * fork uses only async-signal-safe calls (no malloc: argv and env were
+ * built before the fork), except dprintf on the way out after a failed
+ * exec. */
 static void child_exec(uid_t uid, gid_t gid, gid_t *gids, int ngids, int sock, int errfd,
                        char **argv, char **env)
 {
