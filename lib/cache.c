@@ -346,17 +346,26 @@ int cache_scratch_file(const struct cache *c, const char *prefix, int *fd, char 
 	return kerr_set(e, EEXIST, "can't create a file in %s/tmp", c->path);
 }
 
-void cache_clean_stale(const struct cache *c)
+/* A directory stream over a copy of dirfd, from its start (a dup shares
+ * the directory offset of the cache's fd, so rewind it); NULL on failure. */
+static DIR *opendir_dup(int dirfd)
 {
-	int dfd = dup(c->tmp_fd);
+	int dfd = dup(dirfd);
 	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	if (d) /* a dup shares the directory offset of the cache's fd */
-		rewinddir(d);
 	if (!d) {
 		if (dfd >= 0)
 			close(dfd);
-		return;
+		return NULL;
 	}
+	rewinddir(d);
+	return d;
+}
+
+void cache_clean_stale(const struct cache *c)
+{
+	DIR *d = opendir_dup(c->tmp_fd);
+	if (!d)
+		return;
 	struct strv stale = {0};
 	struct dirent *de;
 	while ((de = readdir(d))) {
@@ -530,15 +539,9 @@ static int in_list(const struct strv *l, const char *s)
 
 static int list_dir(int fd, struct strv *out)
 {
-	int dfd = dup(fd);
-	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	if (d) /* a dup shares the directory offset of the cache's fd */
-		rewinddir(d);
-	if (!d) {
-		if (dfd >= 0)
-			close(dfd);
+	DIR *d = opendir_dup(fd);
+	if (!d)
 		return -1;
-	}
 	struct dirent *de;
 	while ((de = readdir(d)))
 		if (de->d_name[0] != '.')
@@ -557,15 +560,9 @@ static double mib(uint64_t n)
  * every one of them was left by a killed import. */
 static void remove_dot_names(int dirfd)
 {
-	int dfd = dup(dirfd);
-	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	if (d) /* a dup shares the directory offset of the cache's fd */
-		rewinddir(d);
-	if (!d) {
-		if (dfd >= 0)
-			close(dfd);
+	DIR *d = opendir_dup(dirfd);
+	if (!d)
 		return;
-	}
 	struct strv names = {0};
 	struct dirent *de;
 	while ((de = readdir(d)))

@@ -1076,44 +1076,15 @@ static void guard_main(struct cgroup *cg, int pipe_fd, int pidfd, int ready_fd)
 		if (fd != keep[0] && fd != keep[1] && fd != keep[2] && nul >= 0)
 			dup2(nul, fd);
 	/* Close everything else (keep[] are >= 3: see cgroup_guard_start). */
-	int lo = 3;
-	for (;;) {
-		int next = INT_MAX;
-		for (int k = 0; k < 3; k++)
-			if (keep[k] >= lo && keep[k] < next)
-				next = keep[k];
-		if (next == INT_MAX) {
-			syscall(SYS_close_range, (unsigned)lo, ~0u, 0);
-			break;
-		}
-		if (next > lo)
-			syscall(SYS_close_range, (unsigned)lo, (unsigned)next - 1, 0);
-		lo = next + 1;
-	}
+	fds_close_except(keep, 3);
 	pid_t self = getpid();
 	if (write(ready_fd, &self, sizeof self) != sizeof self)
 		_exit(1);
 	close(ready_fd);
 
-	struct pollfd p[2] = {{.fd = pipe_fd, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
-	for (;;) {
-		int n = poll(p, pidfd >= 0 ? 2 : 1, -1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		if (p[0].revents) {
-			char c;
-			ssize_t r = read(pipe_fd, &c, 1);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r == 1)
-				_exit(0); /* krill removed the cgroup itself */
-			break;		  /* EOF: krill is gone */
-		}
-		if (p[1].revents)
-			break; /* krill exited (the container may still hold the pipe) */
-	}
+	if (guard_wait_release(pipe_fd, pidfd))
+		_exit(0); /* krill removed the cgroup itself */
+	/* krill is gone (the container may still hold the pipe). */
 	cg->guard_fd = -1;
 	cgroup_destroy(cg, NULL);
 	_exit(0);

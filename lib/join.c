@@ -253,30 +253,11 @@ static _Noreturn void guard_main(const char *name, pid_t winner, unsigned long l
 		if (nul >= 0)
 			dup2(nul, fd);
 	/* pidfd and pipe_fd are >= 3: see guard_start. */
-	syscall(SYS_close_range, 3u, (unsigned)(pidfd < pipe_fd ? pidfd : pipe_fd) - 1, 0);
-	if (pidfd >= 0)
-		syscall(SYS_close_range, (unsigned)(pidfd < pipe_fd ? pidfd : pipe_fd) + 1,
-		        (unsigned)(pidfd < pipe_fd ? pipe_fd : pidfd) - 1, 0);
-	syscall(SYS_close_range, (unsigned)(pidfd > pipe_fd ? pidfd : pipe_fd) + 1, ~0u, 0);
-	struct pollfd p[2] = {{.fd = pipe_fd, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
-	for (;;) {
-		int n = poll(p, pidfd >= 0 ? 2 : 1, -1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		if (p[0].revents) {
-			char c;
-			ssize_t r = read(pipe_fd, &c, 1);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r == 1)
-				_exit(0); /* released */
-			break;            /* EOF: the winner is gone */
-		}
-		if (p[1].revents)
-			break;            /* the winner exited (a child may hold the pipe) */
-	}
+	int keep[2] = {pidfd, pipe_fd};
+	fds_close_except(keep, 2);
+	if (guard_wait_release(pipe_fd, pidfd))
+		_exit(0); /* released */
+	/* The winner is gone: remove the name if nobody else can. */
 	int dirfd = open(SHM_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int seg = dirfd < 0 ? -1 : openat(dirfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	struct stat st;

@@ -4,9 +4,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 void freep(void *p) { free(*(void **)p); }
@@ -166,4 +168,43 @@ int cpu_count(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	return n > 0 ? (int)n : 1;
+}
+
+void fds_close_except(const int *keep, size_t n)
+{
+	int lo = 3;
+	for (;;) {
+		int next = INT_MAX;
+		for (size_t k = 0; k < n; k++)
+			if (keep[k] >= lo && keep[k] < next)
+				next = keep[k];
+		if (next == INT_MAX) {
+			syscall(SYS_close_range, (unsigned)lo, ~0u, 0);
+			return;
+		}
+		if (next > lo)
+			syscall(SYS_close_range, (unsigned)lo, (unsigned)next - 1, 0);
+		lo = next + 1;
+	}
+}
+
+bool guard_wait_release(int pipe_fd, int pidfd)
+{
+	struct pollfd p[2] = {{.fd = pipe_fd, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
+	for (;;) {
+		int n = poll(p, pidfd >= 0 ? 2 : 1, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return false;
+		if (p[0].revents) {
+			char c;
+			ssize_t r = read(pipe_fd, &c, 1);
+			if (r < 0 && errno == EINTR)
+				continue;
+			return r == 1;
+		}
+		if (p[1].revents)
+			return false;
+	}
 }

@@ -48,6 +48,15 @@ int file_write_str(const char *path, const char *buf, struct kerr *e);
 /* Parse a decimal unsigned number that must fill the whole string. */
 int parse_ulong(const char *s, unsigned long max, unsigned long *out);
 
+/* Close every fd from 3 up except those in keep[] (-1 entries ignored). */
+void fds_close_except(const int *keep, size_t n);
+
+/* The wait of a guard process (cgroup.c, join.c): true when its owner
+ * released it (a byte on pipe_fd), false when the owner is gone (EOF on
+ * pipe_fd, or pidfd, if >= 0, readable: the owner exited while a child of
+ * it may still hold the pipe). */
+bool guard_wait_release(int pipe_fd, int pidfd);
+
 /* Number of online CPUs, at least 1. */
 int cpu_count(void);
 
